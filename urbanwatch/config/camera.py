@@ -1,0 +1,127 @@
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .base import Section
+
+ZoneKind = Literal["sidewalk", "no_dumping"]
+CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+STREAM_SCHEMES = ("rtsp://", "rtsps://")
+
+
+class ZoneConfig(Section):
+    name: str = Field(..., min_length=1, max_length=64, title="Name", description="Zone name, unique per camera.")
+    kind: ZoneKind = Field(
+        ..., title="Kind", description="sidewalk: encroachment rule; no_dumping: dumping rule."
+    )
+    polygon: list[tuple[float, float]] = Field(
+        ...,
+        title="Polygon",
+        description="Corners [x, y] in the camera's own pixels (full resolution), in drawing order.",
+    )
+    objects: list[str] | None = Field(
+        None,
+        title="Objects",
+        description="sidewalk zones: categories or class names that count (default: rules.encroachment).",
+    )
+    dwell_s: float | None = Field(
+        None, gt=0, title="Dwell", description="sidewalk zones: seconds standing still before an alert."
+    )
+    unattended_s: float | None = Field(
+        None,
+        gt=0,
+        title="Unattended",
+        description="no_dumping zones: seconds a left object stays after its owner has gone.",
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon(cls, pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if len(pts) < 3:
+            raise ValueError("needs at least 3 points")
+        if any(x < 0 or y < 0 for x, y in pts):
+            raise ValueError("coordinates must not be negative")
+        area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))
+        if abs(area2) < 2.0:
+            raise ValueError("encloses no area (are the points on one line?)")
+        return pts
+
+    @model_validator(mode="after")
+    def _params_match_kind(self) -> "ZoneConfig":
+        if self.kind == "sidewalk" and self.unattended_s is not None:
+            raise ValueError("unattended_s applies to no_dumping zones, not sidewalk zones")
+        if self.kind == "no_dumping" and (self.dwell_s is not None or self.objects is not None):
+            raise ValueError("dwell_s and objects apply to sidewalk zones, not no_dumping zones")
+        return self
+
+
+class DetectConfig(Section):
+    fps: float = Field(2, gt=0, le=30, title="Detect fps", description="Frames per second sent to the detector.")
+    width: int | None = Field(
+        None, ge=64, le=3840, title="Width", description="Decoded frames are scaled to this width (default: native)."
+    )
+    height: int | None = Field(
+        None, ge=64, le=2160, title="Height", description="Decoded frames are scaled to this height (default: native)."
+    )
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "DetectConfig":
+        if (self.width is None) != (self.height is None):
+            raise ValueError("set both width and height, or neither")
+        return self
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return (self.width, self.height) if self.width and self.height else None
+
+
+class CameraConfig(Section):
+    id: str = Field(..., title="Id", description="Stable identifier: letters, digits, '_', '-', '.'.")
+    name: str = Field(..., min_length=1, title="Name", description="Name shown to operators.")
+    district: str = Field(..., min_length=1, title="District", description="District (quận) the camera belongs to.")
+    ward: str | None = Field(None, title="Ward", description="Ward (phường).")
+    url: str = Field(
+        ...,
+        title="Stream",
+        description="rtsp:// or rtsps:// URL (credentials through ${ENV_VAR}), or a video file replayed at "
+        "real speed as a live camera.",
+    )
+    enabled: bool = Field(True, title="Enabled", description="Disabled cameras are kept but not read.")
+    detect: DetectConfig = Field(default_factory=DetectConfig)
+    zones: list[ZoneConfig] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not CAMERA_ID.match(v):
+            raise ValueError("use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str, info: ValidationInfo) -> str:
+        if "://" in v:
+            if not v.startswith(STREAM_SCHEMES):
+                raise ValueError("must be an rtsp:// or rtsps:// URL, or the path of a video file")
+            return v
+        path = Path(v).expanduser()
+        if not path.is_absolute():  # relative to the configuration file, like every path in it
+            path = Path((info.context or {}).get("base_dir", ".")) / path
+        if not path.is_file():
+            raise ValueError(f"no such video file: {path}")
+        return str(path.resolve())
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
+        names = [z.name for z in zones]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"zone names must be unique per camera: {', '.join(dup)}")
+        return zones
+
+    @property
+    def is_file(self) -> bool:
+        return "://" not in self.url

@@ -1,0 +1,48 @@
+from pydantic import Field, field_validator
+
+from .base import Section
+
+DEFAULT_CATEGORIES: dict[str, list[str]] = {
+    "vehicle": ["car", "motorcycle", "bicycle", "truck", "bus"],
+    # COCO has no class for market goods or stalls; these are the nearest it has. Objects the
+    # detector has no class for are the static-object stage's job.
+    "goods": ["chair", "dining table", "umbrella", "suitcase", "potted plant"],
+}
+
+
+class DetectorConfig(Section):
+    model: str = Field(
+        "yolo11n.pt",
+        title="Model file",
+        description="Ultralytics model file (.pt, .onnx or an OpenVINO folder). A file that exists is "
+        "loaded as is and nothing is downloaded; the bare default name is fetched by Ultralytics where "
+        "there is internet.",
+    )
+    imgsz: int = Field(640, ge=32, le=4096, title="Input size", description="Detector input size in pixels.")
+    confidence: float = Field(
+        0.25, gt=0, lt=1, title="Confidence", description="Minimum detection confidence."
+    )
+    device: str = Field("cpu", title="Device", description="Inference device: cpu, cuda:0, ...")
+    categories: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORIES.items()},
+        title="Categories",
+        description="Map from a category (used in zone rules) to the detector class names it covers.",
+    )
+
+    @field_validator("imgsz")
+    @classmethod
+    def _multiple_of_32(cls, v: int) -> int:
+        if v % 32:
+            raise ValueError("must be a multiple of 32")
+        return v
+
+    @field_validator("categories")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, classes in v.items():
+            if not classes:
+                raise ValueError(f"category '{name}' lists no detector classes")
+        return v
+
+    def class_to_category(self) -> dict[str, str]:
+        return {cls: cat for cat, classes in self.categories.items() for cls in classes}

@@ -1,0 +1,106 @@
+"""The root of the configuration: one pydantic model for config.yaml, validated in one place."""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .base import Section
+from .camera import CameraConfig
+from .detector import DetectorConfig
+from .ingest import IngestConfig
+from .rules import RulesConfig
+from .server import ServerConfig
+from .storage import StorageConfig
+
+
+class WorkersConfig(Section):
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Worker processes",
+        description="Processes that read cameras and run detection; cameras are shared out among them. "
+        "Each process loads the detector once.",
+    )
+
+
+class Settings(Section):
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh", title="Time zone", description="Local time zone for snapshots and the console."
+    )
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    workers: WorkersConfig = Field(default_factory=WorkersConfig)
+    cameras: list[CameraConfig] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{v}'") from None
+        return v
+
+    @field_validator("storage")
+    @classmethod
+    def _anchor_paths(cls, v: StorageConfig, info: ValidationInfo) -> StorageConfig:
+        base = Path((info.context or {}).get("base_dir", "."))
+        data_dir = v.data_dir.expanduser()
+        media = v.media_dir.expanduser() if v.media_dir else None
+        return v.model_copy(
+            update={
+                "data_dir": (base / data_dir).resolve(),
+                "media_dir": (base / media).resolve() if media else None,
+            }
+        )
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_ids(cls, cams: list[CameraConfig]) -> list[CameraConfig]:
+        ids = [c.id for c in cams]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"camera ids must be unique: {', '.join(dup)}")
+        return cams
+
+    @model_validator(mode="after")
+    def _resolve_zone_rules(self) -> "Settings":
+        """Fill each zone's rule parameters from the global defaults and check the object names."""
+        known = set(self.detector.categories) | set(self.detector.class_to_category())
+        errors = []
+        for ci, cam in enumerate(self.cameras):
+            for zi, zone in enumerate(cam.zones):
+                if zone.kind == "sidewalk":
+                    if zone.dwell_s is None:
+                        zone.dwell_s = self.rules.encroachment.dwell_s
+                    if zone.objects is None:
+                        zone.objects = list(self.rules.encroachment.objects)
+                    unknown = [o for o in zone.objects if o not in known]
+                    if unknown:
+                        errors.append(
+                            f"cameras[{ci}].zones[{zi}].objects: unknown {', '.join(unknown)} "
+                            f"(use a category of detector.categories or a class listed there)"
+                        )
+                elif zone.unattended_s is None:
+                    zone.unattended_s = self.rules.dumping.unattended_s
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        for cam in self.cameras:
+            if cam.id == camera_id:
+                return cam
+        raise KeyError(camera_id)
+
+    def object_classes(self, objects: list[str]) -> set[str]:
+        """Detector class names meant by a zone's `objects` (categories expand to their classes)."""
+        out: set[str] = set()
+        for name in objects:
+            out.update(self.detector.categories.get(name, [name]))
+        return out
