@@ -1,0 +1,111 @@
+"""The one value type that flows through the pipeline: parallel numpy arrays, one row per object.
+
+Modelled on supervision's `Detections`: filter with boolean masks (`d[d.confidence > 0.5]`),
+and every stage (detector, tracker, zones, rules) takes and returns this type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NO_TRACK = -1
+
+
+def _column(values, dtype, n: int | None = None) -> np.ndarray:
+    arr = np.asarray(values, dtype=dtype)
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"expected {n} rows, got {arr.shape[0]}")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Detections:
+    xyxy: np.ndarray  # (N, 4) float32 pixel corners x1, y1, x2, y2
+    confidence: np.ndarray  # (N,) float32
+    class_id: np.ndarray  # (N,) int32, the detector's class index
+    tracker_id: np.ndarray = None  # (N,) int64, NO_TRACK where untracked
+    data: dict[str, np.ndarray] = field(default_factory=dict)  # other parallel columns, e.g. class_name
+
+    def __post_init__(self):
+        xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
+        n = len(xyxy)
+        object.__setattr__(self, "xyxy", xyxy)
+        object.__setattr__(self, "confidence", _column(self.confidence, np.float32, n))
+        object.__setattr__(self, "class_id", _column(self.class_id, np.int32, n))
+        tid = np.full(n, NO_TRACK, np.int64) if self.tracker_id is None else _column(self.tracker_id, np.int64, n)
+        object.__setattr__(self, "tracker_id", tid)
+        data = {}
+        for key, col in self.data.items():
+            arr = np.asarray(col)
+            if arr.shape[0] != n:
+                raise ValueError(f"data['{key}'] has {arr.shape[0]} rows, expected {n}")
+            data[key] = arr
+        object.__setattr__(self, "data", data)
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
+
+    @classmethod
+    def merge(cls, parts: list[Detections]) -> Detections:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        keys = set(parts[0].data)
+        if any(set(p.data) != keys for p in parts):
+            raise ValueError("cannot merge detections with different data columns")
+        return cls(
+            np.concatenate([p.xyxy for p in parts]),
+            np.concatenate([p.confidence for p in parts]),
+            np.concatenate([p.class_id for p in parts]),
+            np.concatenate([p.tracker_id for p in parts]),
+            {k: np.concatenate([p.data[k] for p in parts]) for k in keys},
+        )
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __getitem__(self, index) -> Detections:
+        """Rows by boolean mask, integer array or slice; a single int keeps the 2-D shape."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        return Detections(
+            self.xyxy[index],
+            self.confidence[index],
+            self.class_id[index],
+            self.tracker_id[index],
+            {k: v[index] for k, v in self.data.items()},
+        )
+
+    def with_data(self, **columns) -> Detections:
+        return Detections(self.xyxy, self.confidence, self.class_id, self.tracker_id, {**self.data, **columns})
+
+    def with_tracker_id(self, tracker_id: np.ndarray) -> Detections:
+        return Detections(self.xyxy, self.confidence, self.class_id, tracker_id, self.data)
+
+    def scaled(self, sx: float, sy: float) -> Detections:
+        """Boxes in another resolution of the same picture."""
+        xyxy = self.xyxy * np.array([sx, sy, sx, sy], np.float32)
+        return Detections(xyxy, self.confidence, self.class_id, self.tracker_id, self.data)
+
+    @property
+    def bottom_center(self) -> np.ndarray:
+        """(N, 2) ground points: where an object stands is the middle of its box's lower edge."""
+        return np.stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, self.xyxy[:, 3]], axis=1)
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.xyxy[:, 2] - self.xyxy[:, 0]
+
+    @property
+    def height(self) -> np.ndarray:
+        return self.xyxy[:, 3] - self.xyxy[:, 1]
+
+    @property
+    def class_name(self) -> np.ndarray:
+        return self.data.get("class_name", np.array([str(c) for c in self.class_id], dtype=object))
+
+    def __repr__(self) -> str:
+        return f"Detections(n={len(self)}, columns={sorted(self.data)})"
