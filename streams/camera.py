@@ -1,0 +1,254 @@
+"""Camera ingest: one reader thread per camera, decoding with PyAV, keeping only the latest frame.
+
+- RTSP over TCP with open and read timeouts (PyAV's interrupt callback), so a dead camera
+  fails fast and a stalled one cannot block forever.
+- A watchdog on wall time since the last new frame: a camera that stops delivering is offline,
+  and a reader stuck beyond its own timeouts is abandoned and replaced.
+- Reconnect with capped exponential backoff.
+- Latest-frame semantics: decoding keeps up with the stream, but only the newest picture is kept;
+  a slow detector never builds a backlog, and the pictures it never saw are counted as skipped.
+- A video file is replayed at real speed and looped, as a live camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+import av
+
+from .backoff import Backoff
+from .frames import Frame, display_size, to_bgr
+from .health import CameraHealth, CameraState
+
+log = logging.getLogger(__name__)
+
+
+class RateMeter:
+    """Events per second over a sliding window."""
+
+    def __init__(self, window_s: float = 5.0):
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+        self._first: float | None = None
+        self._lock = threading.Lock()
+
+    def tick(self, now: float) -> None:
+        with self._lock:
+            if self._first is None:
+                self._first = now
+            self._times.append(now)
+            self._trim(now)
+
+    def rate(self, now: float) -> float:
+        with self._lock:
+            self._trim(now)
+            if self._first is None:
+                return 0.0
+            span = min(self.window_s, now - self._first)  # a young meter has a shorter window
+            return len(self._times) / span if span >= 0.5 else 0.0
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+
+class CameraSource:
+    """Reads one camera in a background thread; `latest()` hands out the newest frame."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        *,
+        size: tuple[int, int] | None = None,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 5.0,
+        offline_after_s: float = 10.0,
+        backoff_initial_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+    ):
+        self.camera_id = camera_id
+        self.url = url
+        self.size = size
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.offline_after_s = offline_after_s
+        self.backoff = Backoff(backoff_initial_s, backoff_max_s)
+        self.is_file = "://" not in url
+
+        self._lock = threading.Lock()
+        self._new_frame = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # bumps when a stuck reader is abandoned; its late frames are ignored
+
+        self._latest: av.VideoFrame | None = None
+        self._latest_meta: tuple[int, float, float | None] | None = None  # seq, t, pts_s
+        self._taken_seq = 0
+        self._seq = 0
+        self._native_size: tuple[int, int] | None = None
+        self._started_at = 0.0
+        self._last_frame_at: float | None = None
+        self._last_progress = 0.0  # any sign of life from the reader: a packet, an error, a retry
+        self._connects = 0
+        self._error: str | None = None
+        self._frames_processed = 0
+        self._frames_skipped = 0
+        self._in_rate = RateMeter()
+        self._processed_rate = RateMeter()
+        self._skipped_rate = RateMeter()
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> CameraSource:
+        self._started_at = self._last_progress = time.time()
+        self._spawn_reader()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._lock:
+            self._new_frame.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _spawn_reader(self) -> None:
+        self._generation += 1
+        self._thread = threading.Thread(
+            target=self._run, args=(self._generation,), name=f"camera-{self.camera_id}", daemon=True
+        )
+        self._thread.start()
+
+    def watchdog(self, now: float | None = None) -> None:
+        """Replace a reader that shows no sign of life well past its own timeouts (it is stuck in
+        a call that ignored them). Called periodically by the worker."""
+        now = time.time() if now is None else now
+        stuck_after = self.open_timeout_s + self.read_timeout_s + self.offline_after_s
+        if not self._stop.is_set() and now - self._last_progress > stuck_after:
+            log.warning("camera %s: reader stuck for %.0f s, starting a new one", self.camera_id,
+                        now - self._last_progress)
+            self._last_progress = now
+            self._spawn_reader()
+
+    # ----------------------------------------------------------------- reader thread
+    def _run(self, generation: int) -> None:
+        while not self._stop.is_set() and generation == self._generation:
+            try:
+                self._read_once(generation)
+                if self.is_file:
+                    continue  # end of the file: loop it like a live camera
+                self._error = "stream ended"
+            except (av.error.FFmpegError, OSError, ValueError) as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+                log.info("camera %s: %s", self.camera_id, self._error)
+            except Exception as exc:  # a bug or a codec surprise must not end the camera for good
+                self._error = f"{type(exc).__name__}: {exc}"
+                log.exception("camera %s: reader failed", self.camera_id)
+            if self._stop.is_set() or generation != self._generation:
+                break
+            delay = self.backoff.next_delay()
+            self._last_progress = time.time()
+            self._stop.wait(delay)
+            self._last_progress = time.time()
+
+    def _open(self) -> av.container.InputContainer:
+        if self.is_file:
+            return av.open(self.url)
+        return av.open(
+            self.url,
+            options={"rtsp_transport": "tcp", "max_delay": "500000"},
+            timeout=(self.open_timeout_s, self.read_timeout_s),
+        )
+
+    def _read_once(self, generation: int) -> None:
+        container = self._open()
+        self._connects += 1
+        try:
+            stream = container.streams.video[0]
+            paced_start: float | None = None
+            first_pts: float | None = None
+            got_frames = 0
+            for packet in container.demux(stream):
+                self._last_progress = time.time()
+                if self._stop.is_set() or generation != self._generation:
+                    return
+                for frame in packet.decode():
+                    pts_s = float(frame.time) if frame.time is not None else None
+                    if self.is_file and pts_s is not None:  # replay at real speed
+                        if paced_start is None:
+                            paced_start, first_pts = time.time(), pts_s
+                        wait = paced_start + (pts_s - first_pts) - time.time()
+                        if wait > 0 and self._stop.wait(wait):
+                            return
+                    self._publish(frame, pts_s, generation)
+                    got_frames += 1
+                    if got_frames == 25:  # a connection that delivers is a success
+                        self.backoff.reset()
+                        self._error = None
+        finally:
+            container.close()
+
+    def _publish(self, frame: av.VideoFrame, pts_s: float | None, generation: int) -> None:
+        now = time.time()
+        with self._lock:
+            if generation != self._generation:
+                return
+            if self._latest is not None and self._latest_meta[0] > self._taken_seq:
+                self._frames_skipped += 1
+                self._skipped_rate.tick(now)
+            self._seq += 1
+            self._latest = frame
+            self._latest_meta = (self._seq, now, pts_s)
+            self._last_frame_at = now
+            self._native_size = display_size(frame)
+            self._new_frame.notify_all()
+        self._in_rate.tick(now)
+
+    # ----------------------------------------------------------------- consumer side
+    def latest(self, after_seq: int = 0, wait_s: float = 0.0) -> Frame | None:
+        """The newest frame if it is newer than `after_seq` (optionally waiting for one), converted
+        to BGR at the output size. Conversion happens here, only for frames that are used."""
+        deadline = time.time() + wait_s
+        with self._lock:
+            while self._latest is None or self._latest_meta[0] <= after_seq:
+                remaining = deadline - time.time()
+                if remaining <= 0 or self._stop.is_set():
+                    return None
+                self._new_frame.wait(remaining)
+            frame, (seq, t, pts_s) = self._latest, self._latest_meta
+            native = self._native_size
+            self._taken_seq = seq
+        return Frame(self.camera_id, seq, t, pts_s, to_bgr(frame, self.size), native)
+
+    def mark_processed(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self._frames_processed += 1
+        self._processed_rate.tick(now)
+
+    def health(self, now: float | None = None) -> CameraHealth:
+        now = time.time() if now is None else now
+        last = self._last_frame_at
+        if last is not None and now - last <= self.offline_after_s:
+            state = CameraState.ONLINE
+        elif last is None and now - self._started_at < self.offline_after_s:
+            state = CameraState.CONNECTING
+        else:
+            state = CameraState.OFFLINE
+        w, h = self.size or self._native_size or (None, None)
+        return CameraHealth(
+            camera_id=self.camera_id,
+            state=state,
+            fps_in=round(self._in_rate.rate(now), 2),
+            fps_processed=round(self._processed_rate.rate(now), 2),
+            fps_skipped=round(self._skipped_rate.rate(now), 2),
+            last_frame_at=last,
+            reconnects=max(0, self._connects - 1),
+            frames_in=self._seq,
+            frames_processed=self._frames_processed,
+            frames_skipped=self._frames_skipped,
+            error=self._error if state != CameraState.ONLINE else None,
+            width=w,
+            height=h,
+        )

@@ -1,0 +1,33 @@
+"""Per-camera health as operators see it."""
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class CameraState(StrEnum):
+    CONNECTING = "connecting"  # started, no frame yet
+    ONLINE = "online"
+    OFFLINE = "offline"  # no new frame for `offline_after_s`
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class CameraHealth:
+    camera_id: str
+    state: CameraState
+    fps_in: float  # frames decoded per second, recent
+    fps_processed: float  # frames analysed per second, recent
+    fps_skipped: float  # decoded frames never analysed (latest-frame semantics), per second
+    last_frame_at: float | None  # wall clock of the newest frame
+    reconnects: int  # connections opened after the first
+    frames_in: int
+    frames_processed: int
+    frames_skipped: int
+    error: str | None  # last connection error, for the console
+    width: int | None = None
+    height: int | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["state"] = str(self.state)
+        return d
