@@ -1,0 +1,119 @@
+"""Creating, ending and querying events. Each change writes its feed entry in the same
+transaction, so nothing is announced that is not stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from . import feed
+from .schema import Camera, Event
+from .serialize import event_message
+
+EVENT_TYPES = ("encroachment", "dumping")
+STATUSES = ("unreviewed", "confirmed", "dismissed")
+STATES = ("active", "ended")
+
+
+@dataclass
+class NewEvent:
+    type: str
+    camera_id: str
+    zone_id: int | None
+    zone_name: str
+    category: str
+    class_name: str
+    confidence: float
+    bbox: list[float]
+    frame_width: int
+    frame_height: int
+    track_id: int | None
+    started_at: datetime
+    raised_at: datetime
+    snapshot: str
+    snapshot_annotated: str
+    details: dict
+
+
+def create_event(session: Session, new: NewEvent) -> Event:
+    camera = session.get(Camera, new.camera_id)
+    if camera is None:
+        raise ValueError(f"unknown camera {new.camera_id}")
+    entry = feed.append(session, "event.new", {}, camera_id=camera.id, district=camera.district)
+    event = Event(id=entry.id, district=camera.district, **vars(new))
+    event.camera = camera
+    session.add(event)
+    session.flush()
+    entry.event_id = event.id
+    entry.payload = event_message("event.new", event)
+    return event
+
+
+def end_event(session: Session, event_id: int, ended_at: datetime, reason: str) -> Event | None:
+    event = session.get(Event, event_id)
+    if event is None or event.state == "ended":
+        return event
+    event.state = "ended"
+    event.ended_at = ended_at
+    event.end_reason = reason
+    session.flush()
+    feed.append(
+        session,
+        "event.updated",
+        event_message("event.updated", event),
+        event_id=event.id,
+        camera_id=event.camera_id,
+        district=event.district,
+    )
+    return event
+
+
+def get_event(session: Session, event_id: int) -> Event | None:
+    return session.scalar(select(Event).where(Event.id == event_id).options(selectinload(Event.camera)))
+
+
+def active_events(session: Session, camera_id: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.camera_id == camera_id, Event.state == "active")))
+
+
+@dataclass
+class EventFilter:
+    camera_ids: list[str] | None = None
+    types: list[str] | None = None
+    statuses: list[str] | None = None
+    states: list[str] | None = None
+    districts: list[str] | None = None
+    zone_name: str | None = None
+    since: datetime | None = None  # raised at or after
+    until: datetime | None = None  # raised before
+
+
+def list_events(session: Session, f: EventFilter, limit: int = 50, offset: int = 0) -> tuple[list[Event], int]:
+    """Newest first, with the total count for paging."""
+    q = select(Event)
+    if f.camera_ids:
+        q = q.where(Event.camera_id.in_(f.camera_ids))
+    if f.types:
+        q = q.where(Event.type.in_(f.types))
+    if f.statuses:
+        q = q.where(Event.status.in_(f.statuses))
+    if f.states:
+        q = q.where(Event.state.in_(f.states))
+    if f.districts:
+        q = q.where(Event.district.in_(f.districts))
+    if f.zone_name:
+        q = q.where(Event.zone_name == f.zone_name)
+    if f.since:
+        q = q.where(Event.raised_at >= f.since)
+    if f.until:
+        q = q.where(Event.raised_at < f.until)
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = session.scalars(
+        q.order_by(Event.raised_at.desc(), Event.id.desc()).limit(limit).offset(offset).options(
+            selectinload(Event.camera)
+        )
+    )
+    return list(rows), total

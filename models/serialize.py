@@ -1,0 +1,91 @@
+"""Rows to the JSON that the API returns and the feed pushes: one shape for both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .schema import Camera, Event, FeedEntry
+
+MEDIA_URL = "/media/"
+
+
+def iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat().replace("+00:00", "Z")
+
+
+def media_url(path: str | None) -> str | None:
+    return None if not path else MEDIA_URL + path
+
+
+def event_to_dict(e: Event) -> dict:
+    cam = e.camera
+    return {
+        "id": e.id,
+        "type": e.type,
+        "status": e.status,
+        "state": e.state,
+        "camera_id": e.camera_id,
+        "camera_name": cam.name if cam else None,
+        "district": e.district,
+        "ward": cam.ward if cam else None,
+        "zone_id": e.zone_id,
+        "zone_name": e.zone_name,
+        "category": e.category,
+        "class_name": e.class_name,
+        "confidence": round(e.confidence, 3),
+        "bbox": e.bbox,
+        "frame_size": [e.frame_width, e.frame_height],
+        "track_id": e.track_id,
+        "started_at": iso(e.started_at),
+        "raised_at": iso(e.raised_at),
+        "ended_at": iso(e.ended_at),
+        "end_reason": e.end_reason,
+        "snapshot_url": media_url(e.snapshot),
+        "snapshot_annotated_url": media_url(e.snapshot_annotated),
+        "details": e.details,
+        "created_at": iso(e.created_at),
+        "updated_at": iso(e.updated_at),
+    }
+
+
+def camera_to_dict(c: Camera, now: datetime | None = None, stale_after_s: float = 30.0) -> dict:
+    state = c.state
+    # Health is written by the worker that reads the camera; if it stops writing, say so.
+    if c.enabled and now is not None and c.health_updated_at is not None:
+        if (now - c.health_updated_at).total_seconds() > stale_after_s:
+            state = "unknown"
+    return {
+        "id": c.id,
+        "name": c.name,
+        "district": c.district,
+        "ward": c.ward,
+        "source": c.source,
+        "enabled": c.enabled,
+        "state": state if c.enabled else "disabled",
+        "state_changed_at": iso(c.state_changed_at),
+        "health": c.health or {},
+        "health_updated_at": iso(c.health_updated_at),
+        "width": c.width,
+        "height": c.height,
+        "zones": [
+            {"id": z.id, "name": z.name, "kind": z.kind, "polygon": z.polygon, "params": z.params}
+            for z in c.zones
+            if z.active
+        ],
+    }
+
+
+def event_message(kind: str, e: Event) -> dict:
+    return {
+        "type": kind,
+        "event_id": e.id,
+        "camera_id": e.camera_id,
+        "snapshot_url": media_url(e.snapshot),
+        "snapshot_annotated_url": media_url(e.snapshot_annotated),
+        "event": event_to_dict(e),
+    }
+
+
+def feed_message(entry: FeedEntry) -> dict:
+    """What a console receives: the stored payload with the feed position as `id`."""
+    return {"id": entry.id, **entry.payload, "at": iso(entry.created_at)}
