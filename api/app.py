@@ -1,0 +1,59 @@
+"""The FastAPI application: REST, WebSocket and the console, on one database."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from models import Database
+from streams.notify import FeedWaiter
+from urbanwatch import __version__
+from urbanwatch.config import Settings
+
+from .feed_hub import FeedHub
+from .routers import cameras, events, live, system
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, db: Database | None = None, poll_s: float | None = None) -> FastAPI:
+    db = db or Database(settings.storage.resolved_database_url)
+    redis_url = settings.storage.redis_url
+    # Without Redis, the database is polled: often enough for sub-second alerts.
+    waiter = FeedWaiter(redis_url, poll_s if poll_s is not None else (1.0 if redis_url else 0.1))
+    hub = FeedHub(db, waiter)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = FastAPI(
+        title="urbanwatch",
+        version=__version__,
+        description="Urban-order violations seen by district cameras: events, cameras, live feed.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.hub = hub
+    for r in (events.router, cameras.router, system.router, live.router):
+        app.include_router(r)
+
+    media = settings.storage.resolved_media_dir
+    media.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=media), name="media")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def console() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app
