@@ -1,0 +1,162 @@
+"""Turns rule events and camera status changes into stored, announced records.
+
+Order of work for a new violation: snapshot files written (atomically) -> event and its feed
+entry committed in one transaction -> announced. If the database is unavailable, the write is
+kept and retried in order; nothing is dropped and nothing is announced before it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import Database
+from models.cameras import record_status_change
+from models.events import NewEvent, create_event, end_event
+from models.media import MediaStore
+from models.types import from_epoch
+from streams.frames import Frame
+from streams.notify import FeedNotifier
+from vision.annotate import annotate, encode_jpeg, format_local_time
+from vision.violations import RuleEvent, Violation
+
+log = logging.getLogger(__name__)
+
+CATEGORY_LABELS = {"vehicle": "xe / vehicle", "goods": "hàng hoá / goods"}
+
+
+@dataclass
+class CameraInfo:
+    id: str
+    name: str
+    district: str
+    zone_ids: dict[str, int]  # zone name -> stored zone id
+    zone_polygons: dict[str, np.ndarray]  # camera pixels
+    zone_kinds: dict[str, str]
+
+
+class Recorder:
+    def __init__(self, db: Database, media: MediaStore, notifier: FeedNotifier, timezone: str):
+        self.db = db
+        self.media = media
+        self.notifier = notifier
+        self.timezone = timezone
+        self.cameras: dict[str, CameraInfo] = {}
+        self._event_ids: dict[tuple[str, str, int], int] = {}  # (camera, zone, violation id) -> event id
+        self._pending: deque[tuple[str, Callable[[], int | None]]] = deque()
+        self._retry_at = 0.0
+
+    # ------------------------------------------------------------------ inputs
+    def add_camera(self, info: CameraInfo) -> None:
+        self.cameras[info.id] = info
+
+    def violation_restored(self, camera_id: str, violation: Violation, event_id: int) -> None:
+        self._event_ids[(camera_id, violation.zone, violation.id)] = event_id
+
+    def rule_events(self, camera_id: str, frame: Frame, events: list[RuleEvent]) -> None:
+        for ev in events:
+            if ev.kind == "raised":
+                job = self._prepare_raised(camera_id, frame, ev.violation)
+                self._pending.append((f"new event on {camera_id}", job))
+            else:
+                key = (camera_id, ev.violation.zone, ev.violation.id)
+                self._pending.append((f"end of an event on {camera_id}", self._ended_job(key, ev.violation)))
+        self.flush()
+
+    def camera_state(self, camera_id: str, state: str, at: float, detail: str | None) -> None:
+        def job() -> int | None:
+            with self.db.write() as s:
+                change = record_status_change(s, camera_id, state, from_epoch(at), detail)
+            return -1 if change else None
+
+        self._pending.append((f"status of {camera_id}", job))
+        self.flush()
+
+    # ------------------------------------------------------------------ work
+    def flush(self) -> None:
+        """Runs pending writes in order; stops at the first failure and retries later."""
+        now = time.time()
+        if self._pending and now < self._retry_at:
+            return
+        while self._pending:
+            what, job = self._pending[0]
+            try:
+                feed_id = job()
+            except Exception as exc:
+                self._retry_at = now + 2.0
+                log.error("could not store %s (%d waiting), will retry: %s", what, len(self._pending), exc)
+                return
+            self._pending.popleft()
+            if feed_id:
+                self.notifier.publish(feed_id)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _prepare_raised(self, camera_id: str, frame: Frame, v: Violation) -> Callable[[], int | None]:
+        satisfied_at = time.time()  # wall clock when the rule fired (after detection)
+        cam = self.cameras[camera_id]
+        raised = from_epoch(v.raised_at)
+        stem = self.media.new_stem(camera_id, raised)
+        # Pictures are made now, from this frame; only the database write may be retried.
+        sx, sy = frame.scale
+        box = (v.bbox[0] * sx, v.bbox[1] * sy, v.bbox[2] * sx, v.bbox[3] * sy)
+        poly = cam.zone_polygons.get(v.zone)
+        label = f"{CATEGORY_LABELS.get(v.category, v.category)}: {v.class_name} {v.confidence:.2f}"
+        header = [
+            f"{cam.name} ({cam.id}) · {cam.district}",
+            f"{format_local_time(v.raised_at, self.timezone)} · {v.zone} · {v.type}",
+        ]
+        annotated = annotate(
+            frame.image, box, None if poly is None else poly * np.array([sx, sy]), cam.zone_kinds.get(v.zone, ""),
+            label, header,
+        )
+        clean_path = self.media.write(f"{stem}-clean.jpg", encode_jpeg(frame.image))
+        annotated_path = self.media.write(f"{stem}-annotated.jpg", encode_jpeg(annotated))
+        new = NewEvent(
+            type=v.type,
+            camera_id=camera_id,
+            zone_id=cam.zone_ids.get(v.zone),
+            zone_name=v.zone,
+            category=v.category,
+            class_name=v.class_name,
+            confidence=float(v.confidence),
+            bbox=[round(float(c), 1) for c in v.bbox],
+            frame_width=frame.native_size[0],
+            frame_height=frame.native_size[1],
+            track_id=None if v.track_id < 0 else int(v.track_id),
+            started_at=from_epoch(v.started_at),
+            raised_at=raised,
+            snapshot=clean_path,
+            snapshot_annotated=annotated_path,
+            details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at},
+        )
+        key = (camera_id, v.zone, v.id)
+
+        def job() -> int:
+            with self.db.write() as s:
+                event = create_event(s, new)
+                event_id = event.id
+            self._event_ids[key] = event_id
+            log.info("event %d: %s on %s/%s (%s)", event_id, v.type, camera_id, v.zone, v.class_name)
+            return event_id
+
+        return job
+
+    def _ended_job(self, key: tuple[str, str, int], v: Violation) -> Callable[[], int | None]:
+        def job() -> int | None:
+            event_id = self._event_ids.get(key)
+            if event_id is None:
+                return None
+            with self.db.write() as s:
+                end_event(s, event_id, from_epoch(v.ended_at or time.time()), v.end_reason or "left")
+            del self._event_ids[key]
+            return event_id
+
+        return job

@@ -1,0 +1,66 @@
+"""`urbanwatch run`: the database brought up to date, the workers, and the API in one process tree."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from models import Database
+
+from ..config import Settings
+from .registry import sync_cameras
+from .supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+def check_model(settings: Settings) -> None:
+    model = Path(settings.detector.model).expanduser()
+    if model.exists():
+        return
+    if model.is_absolute() or len(model.parts) > 1:
+        raise StartupError(f"detector.model: no such file {model} (set URBANWATCH_MODEL or detector.model)")
+    log.warning("model %s is not a local file: Ultralytics will try to download it", model)
+
+
+def check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def prepare_database(settings: Settings) -> Database:
+    db = Database(settings.storage.resolved_database_url)
+    db.upgrade()
+    sync_cameras(db, settings)
+    return db
+
+
+def run_service(settings: Settings, log_level: str = "INFO") -> None:
+    from api.app import create_app
+
+    check_model(settings)
+    check_port(settings.server.host, settings.server.port)
+    db = prepare_database(settings)
+    supervisor = Supervisor(settings, log_level)
+    supervisor.start()
+    app = create_app(settings, db)
+    app.state.supervisor = supervisor
+    try:
+        log.info("console at http://%s:%d/", settings.server.host, settings.server.port)
+        uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="warning",
+                    ws_ping_interval=20, ws_ping_timeout=20)
+    finally:
+        log.info("stopping workers")
+        supervisor.stop()
+        db.dispose()

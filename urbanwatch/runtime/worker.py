@@ -1,0 +1,199 @@
+"""A worker process: reads its cameras, runs the detector and the zone rules, stores events.
+
+One detector per process serves all of the process's cameras. Each camera is analysed at its
+detect fps on the newest frame available; cameras are served earliest-due first, so when the
+detector cannot keep up every camera slows down alike and nothing queues.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing.synchronize
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import Database
+from models.cameras import update_health
+from models.events import active_events, end_event
+from models.media import MediaStore
+from models.schema import Zone
+from models.types import from_epoch, utcnow
+from streams.camera import CameraSource
+from streams.health import CameraState
+from streams.notify import FeedNotifier
+from vision.analyzer import CameraAnalyzer
+from vision.detector import YoloDetector
+from vision.violations import Violation
+
+from ..config import CameraConfig, Settings
+from .build import OPTIONAL_CLASSES, build_analyzer, build_source, detector_classes
+from .recorder import CameraInfo, Recorder
+
+log = logging.getLogger(__name__)
+
+HEALTH_EVERY_S = 2.0
+REPORTED_STATES = (CameraState.ONLINE, CameraState.OFFLINE)
+
+
+@dataclass
+class CameraRun:
+    config: CameraConfig
+    source: CameraSource
+    analyzer: CameraAnalyzer
+    interval: float
+    next_due: float = 0.0
+    last_seq: int = 0
+    reported: str | None = None  # last state stored for the console
+
+
+class Worker:
+    def __init__(self, settings: Settings, camera_ids: list[str], name: str = "worker"):
+        self.settings = settings
+        self.name = name
+        self.cameras = [settings.camera(cid) for cid in camera_ids]
+        self.db = Database(settings.storage.resolved_database_url)
+        self.notifier = FeedNotifier(settings.storage.redis_url)
+        self.recorder = Recorder(
+            self.db, MediaStore(settings.storage.resolved_media_dir), self.notifier, settings.timezone
+        )
+        det = settings.detector
+        self.detector = YoloDetector(
+            det.model, det.imgsz, det.confidence, det.device,
+            classes=detector_classes(settings), optional_classes=OPTIONAL_CLASSES,
+        )
+        self.runs: list[CameraRun] = []
+
+    # ------------------------------------------------------------------ set-up
+    def _start_cameras(self) -> None:
+        now = time.time()
+        for cam in self.cameras:
+            if not cam.enabled:
+                continue
+            run = CameraRun(cam, build_source(self.settings, cam), build_analyzer(self.settings, cam),
+                            interval=1.0 / cam.detect.fps, next_due=now)
+            self.recorder.add_camera(self._camera_info(cam))
+            self._restore(run, now)
+            run.source.start()
+            self.runs.append(run)
+
+    def _camera_info(self, cam: CameraConfig) -> CameraInfo:
+        with self.db.session() as s:
+            zones = {z.name: z.id for z in s.query(Zone).filter_by(camera_id=cam.id, active=True)}
+        return CameraInfo(
+            id=cam.id,
+            name=cam.name,
+            district=cam.district,
+            zone_ids=zones,
+            zone_polygons={z.name: np.asarray(z.polygon, np.float32) for z in cam.zones},
+            zone_kinds={z.name: z.kind for z in cam.zones},
+        )
+
+    def _restore(self, run: CameraRun, now: float) -> None:
+        """Events still active from before a restart: the rules remember them instead of alerting
+        again; events of zones that are gone are ended."""
+        zones = {r.zone.name for r in run.analyzer.rules}
+        with self.db.session() as s:
+            events = active_events(s, run.config.id)
+        restored = []
+        for e in events:
+            if e.zone_name not in zones:
+                with self.db.write() as s:
+                    end_event(s, e.id, utcnow(), "zone_removed")
+                continue
+            v = Violation(
+                id=0, type=e.type, zone=e.zone_name, category=e.category, class_name=e.class_name,
+                bbox=tuple(e.bbox), confidence=e.confidence, track_id=-1,
+                started_at=e.started_at.timestamp(), raised_at=e.raised_at.timestamp(),
+                params=(e.details or {}).get("params", {}),
+            )
+            restored.append((v, e.id))
+        run.analyzer.restore([v for v, _ in restored], now)
+        for v, event_id in restored:
+            self.recorder.violation_restored(run.config.id, v, event_id)
+
+    # ------------------------------------------------------------------ loop
+    def run(self, stop: multiprocessing.synchronize.Event) -> None:
+        self.detector.warmup()
+        self._start_cameras()
+        log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
+        next_health = 0.0
+        try:
+            while not stop.is_set():
+                now = time.time()
+                worked = self._detect_due(now)
+                if now >= next_health:
+                    self._report_health(now)
+                    next_health = now + HEALTH_EVERY_S
+                self.recorder.flush()
+                if not worked:
+                    upcoming = min((r.next_due for r in self.runs), default=now + 0.5)
+                    stop.wait(min(0.5, max(0.01, upcoming - time.time())))
+        finally:
+            for run in self.runs:
+                run.source.stop(timeout=2)
+            self._report_health(time.time())
+            self.recorder.flush()
+            if self.recorder.pending:
+                log.error("%s: %d writes could not be stored before exit", self.name, self.recorder.pending)
+            self.notifier.close()
+            self.db.dispose()
+
+    def _detect_due(self, now: float) -> bool:
+        """Analyses one new frame of each due camera, earliest due first. True if it did work."""
+        due = sorted((r for r in self.runs if r.next_due <= now), key=lambda r: r.next_due)
+        frames = []
+        for run in due:
+            frame = run.source.latest(after_seq=run.last_seq)
+            if frame is not None:
+                frames.append((run, frame))
+        if not frames:
+            return False
+        try:
+            results = self.detector.detect([f.image for _, f in frames])
+        except Exception:
+            log.exception("%s: detection failed", self.name)
+            results = None
+        done = time.time()
+        for i, (run, frame) in enumerate(frames):
+            run.last_seq = frame.seq
+            # keep the cadence, but never try to catch up on missed slots
+            run.next_due = max(run.next_due + run.interval, done)
+            if results is None:
+                continue
+            sx, sy = frame.scale
+            detections = results[i].scaled(1 / sx, 1 / sy)  # rules work in camera pixels
+            _, events = run.analyzer.update(detections, frame.t)
+            run.source.mark_processed(done)
+            if events:
+                self.recorder.rule_events(run.config.id, frame, events)
+        return True
+
+    def _report_health(self, now: float) -> None:
+        healths = []
+        for run in self.runs:
+            run.source.watchdog(now)
+            h = run.source.health(now)
+            healths.append(h)
+            state = str(h.state)
+            if h.state in REPORTED_STATES and state != run.reported:
+                detail = h.error if h.state == CameraState.OFFLINE else None
+                at = now if h.state == CameraState.OFFLINE else (h.last_frame_at or now)
+                self.recorder.camera_state(run.config.id, state, at, detail)
+                run.reported = state
+        try:
+            with self.db.write() as s:
+                for h in healths:
+                    update_health(s, h.camera_id, h.to_dict(), from_epoch(now))
+        except Exception as exc:
+            log.warning("%s: could not store camera health: %s", self.name, exc)
+
+
+def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop, log_level: str = "INFO") -> None:
+    """Entry point of a worker process (spawned)."""
+    from ..logs import setup_logging
+
+    setup_logging(log_level)
+    settings = Settings.model_validate(settings_data)
+    Worker(settings, camera_ids, name=f"worker-{index}").run(stop)
