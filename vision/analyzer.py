@@ -38,7 +38,7 @@ class CameraAnalyzer:
 
     def restore(self, violations: list[Violation], t: float) -> None:
         """Re-arms still-active violations after a restart, so the objects are not alerted twice."""
-        by_zone = {getattr(r, "zone").name: r for r in self.rules}
+        by_zone = {r.zone.name: r for r in self.rules}
         for v in violations:
             rule = by_zone.get(v.zone)
             if rule is not None and rule.type == v.type:

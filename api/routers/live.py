@@ -1,14 +1,43 @@
 """WebSocket /ws/events: the live feed, resumable without gaps or duplicates."""
 
-import logging
+import asyncio
+import contextlib
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
 
-from ..feed_hub import FeedHub
+from ..feed_hub import FeedHub, Subscription
 
 router = APIRouter(tags=["live"])
-log = logging.getLogger(__name__)
+
+
+async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, since: int | None) -> None:
+    cursor = hub.last_id if since is None else since
+    if since is not None:
+        while True:
+            backlog = await hub.replay(cursor)
+            for message in backlog:
+                await websocket.send_json(message)
+                cursor = message["id"]
+            if len(backlog) < 500:
+                break
+    while True:
+        message = await sub.queue.get()
+        if message is None:
+            await websocket.close(code=1013, reason="too slow: reconnect with since")
+            return
+        if message["id"] <= cursor:  # already sent from the backlog
+            continue
+        await websocket.send_json(message)
+        cursor = message["id"]
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Consoles send nothing we need; reading notices a closed connection at once, instead of at
+    the next message, so idle handlers do not pile up."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
 
 
 @router.websocket("/ws/events")
@@ -26,31 +55,16 @@ async def live_events(
     # Subscribe before reading the backlog: whatever commits meanwhile is queued, and the
     # cursor drops what the backlog already covered.
     sub = hub.subscribe()
+    tasks = [asyncio.create_task(_send_feed(websocket, hub, sub, since)),
+             asyncio.create_task(_until_disconnect(websocket))]
     try:
-        cursor = hub.last_id if since is None else since
-        if since is not None:
-            while True:
-                backlog = await hub.replay(cursor)
-                for message in backlog:
-                    await websocket.send_json(message)
-                    cursor = message["id"]
-                if len(backlog) < 500:
-                    break
-        while True:
-            message = await sub.queue.get()
-            if message is None:
-                await websocket.close(code=1013, reason="too slow: reconnect with since")
-                return
-            if message["id"] <= cursor:
-                continue
-            await websocket.send_json(message)
-            cursor = message["id"]
-    except WebSocketDisconnect:
-        pass
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in pending:
+            t.cancel()
+        for t in done:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                t.result()
     finally:
+        for t in tasks:
+            t.cancel()
         hub.unsubscribe(sub)
-        if websocket.client_state == WebSocketState.CONNECTED:
-            try:
-                await websocket.close()
-            except RuntimeError:
-                pass

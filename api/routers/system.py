@@ -1,4 +1,4 @@
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from models import feed
@@ -18,3 +18,9 @@ def info(settings: Settings = Depends(get_settings)) -> dict:
 @router.get("/health", summary="Liveness: the database answers")
 def health(session: Session = Depends(get_session)) -> dict:
     return {"ok": True, "feed_last_id": feed.last_id(session)}
+
+
+@router.get("/workers", summary="Worker processes of this machine and the cameras each serves")
+def workers(request: Request) -> list[dict]:
+    supervisor = getattr(request.app.state, "supervisor", None)
+    return supervisor.status() if supervisor else []

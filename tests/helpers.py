@@ -1,0 +1,33 @@
+"""Small builders shared by tests."""
+
+from datetime import UTC, datetime, timedelta
+
+from models import Database
+from models.cameras import sync_zones, upsert_camera
+from models.events import NewEvent, create_event
+
+T0 = datetime(2026, 11, 27, 1, 0, 0, tzinfo=UTC)
+
+
+def add_camera(db: Database, cid="cam1", district="Quận 1", name="Nguyễn Huệ 1") -> int:
+    with db.write() as s:
+        upsert_camera(s, id=cid, name=name, district=district, ward="Bến Nghé",
+                      source="rtsp://admin:pw@10.0.0.1/s", enabled=True)
+        zones = sync_zones(s, cid, [{"name": "via_he", "kind": "sidewalk",
+                                     "polygon": [[0, 0], [100, 0], [100, 100]], "params": {"dwell_s": 3}}])
+        return zones["via_he"].id
+
+
+def new_event(camera_id="cam1", zone_id=None, minutes=0, type="encroachment") -> NewEvent:
+    at = T0 + timedelta(minutes=minutes)
+    return NewEvent(
+        type=type, camera_id=camera_id, zone_id=zone_id, zone_name="via_he", category="vehicle", class_name="car",
+        confidence=0.81, bbox=[10.0, 20.0, 50.0, 60.0], frame_width=1280, frame_height=720, track_id=4,
+        started_at=at - timedelta(seconds=3), raised_at=at, snapshot=f"events/x/{minutes}-clean.jpg",
+        snapshot_annotated=f"events/x/{minutes}-annotated.jpg", details={"params": {"dwell_s": 3}},
+    )
+
+
+def add_event(db: Database, **kw) -> int:
+    with db.write() as s:
+        return create_event(s, new_event(**kw)).id
