@@ -27,28 +27,24 @@ log = logging.getLogger(__name__)
 
 
 class RateMeter:
-    """Events per second over a sliding window."""
+    """Events per second over a sliding window: intervals between the ticks still in the window."""
 
     def __init__(self, window_s: float = 5.0):
         self.window_s = window_s
         self._times: deque[float] = deque()
-        self._first: float | None = None
         self._lock = threading.Lock()
 
     def tick(self, now: float) -> None:
         with self._lock:
-            if self._first is None:
-                self._first = now
             self._times.append(now)
             self._trim(now)
 
     def rate(self, now: float) -> float:
         with self._lock:
             self._trim(now)
-            if self._first is None:
+            if len(self._times) < 2:
                 return 0.0
-            span = min(self.window_s, now - self._first)  # a young meter has a shorter window
-            return len(self._times) / span if span >= 0.5 else 0.0
+            return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-6)
 
     def _trim(self, now: float) -> None:
         while self._times and now - self._times[0] > self.window_s:
