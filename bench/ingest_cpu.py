@@ -100,7 +100,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="measuring time per reader")
     args = ap.parse_args()
     console = Console()
-    readers = [("bare PyAV decode", bare_pyav), ("OpenCV read()", opencv), ("urbanwatch CameraSource", urbanwatch_source)]
+    readers = [
+        ("bare PyAV decode", bare_pyav),
+        ("OpenCV read()", opencv),
+        ("urbanwatch CameraSource", urbanwatch_source),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clip = scaled_copy(CLIP, tmp / "street_640x360.mp4", 640, 360)

@@ -69,7 +69,8 @@ class Service:
         raise RuntimeError(f"urbanwatch run did not come up:\n{self.log_path.read_text()}")
 
     def __exit__(self, *exc) -> None:
-        self.proc.send_signal(signal.SIGINT)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -204,3 +205,22 @@ def test_camera_outage_and_worker_crash(tmp_path, rtsp_camera, curb_clip, curb_g
                 break
             time.sleep(0.5)
         assert after["health_updated_at"] > before and after["health"]["frames_processed"] > 0
+
+        # if the service itself dies, its workers do not linger holding the cameras
+        (worker,) = svc.get("/api/workers")
+        svc.proc.kill()
+        svc.proc.wait(10)
+        deadline = time.time() + 15
+        while time.time() < deadline and pid_alive(worker["pid"]):
+            time.sleep(0.2)
+        assert not pid_alive(worker["pid"])
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purpose
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing.synchronize
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -119,8 +121,12 @@ class Worker:
         self._start_cameras()
         log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
         next_health = 0.0
+        parent = os.getppid()
         try:
             while not stop.is_set():
+                if os.getppid() != parent:  # the service died without stopping us: do not linger
+                    log.error("%s: service process is gone; stopping", self.name)
+                    break
                 now = time.time()
                 worked = self._detect_due(now)
                 if now >= next_health:
@@ -194,6 +200,8 @@ def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop, lo
     """Entry point of a worker process (spawned)."""
     from ..logs import setup_logging
 
+    # Ctrl-C reaches the whole process group; the supervisor decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(log_level)
     settings = Settings.model_validate(settings_data)
     Worker(settings, camera_ids, name=f"worker-{index}").run(stop)
