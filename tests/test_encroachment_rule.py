@@ -3,8 +3,12 @@
 import numpy as np
 
 from vision.detections import Detections
+from vision.observation import Observation
 from vision.rules import SidewalkEncroachmentRule
 from vision.zones import PolygonZone
+
+NO_STATIC = Detections.empty().with_data(class_name=np.zeros(0, object), appeared_at=np.zeros(0),
+                                         covered=np.zeros(0, np.float32))
 
 ZONE = PolygonZone("via_he", "sidewalk", [[0, 100], [400, 100], [400, 300], [0, 300]])
 CAR = [100, 150, 200, 220]  # ground point (150, 220) inside
@@ -33,7 +37,7 @@ def run(r, frames, fps=2.0, t0=0.0):
     out = []
     for i, f in enumerate(frames):
         t = t0 + i / fps
-        out += [(t, e) for e in r.update(f, t)]
+        out += [(t, e) for e in r.update(Observation(t, f, NO_STATIC))]
     return out
 
 

@@ -1,40 +1,83 @@
-"""One camera's chain after detection: categories, tracking, zone rules."""
+"""One camera's chain after detection: categories, tracking, static regions, zone rules."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
+
 from .categories import categorize
 from .detections import Detections
+from .observation import Observation
+from .static_objects import StaticObjectDetector
 from .tracking import ObjectTracker
 from .violations import RuleEvent, Violation
+
+# Static regions under these are the people or vehicles themselves, standing still.
+COVERING_CATEGORIES = ("person", "vehicle")
 
 
 class ZoneRule(Protocol):
     type: str
 
-    def update(self, detections: Detections, t: float) -> list[RuleEvent]: ...
+    def update(self, obs: Observation) -> list[RuleEvent]: ...
 
     def restore(self, violation: Violation, t: float) -> None: ...
 
 
-class CameraAnalyzer:
-    """Detections of one frame (camera pixels) and its time in; tracked detections and the
-    rules' events out. Keeps per-camera state between frames."""
+def coverage(regions: Detections, covers: Detections, grow: float = 0.1) -> np.ndarray:
+    """Share of each region's box under the largest covering box (boxes grown by `grow`)."""
+    if not len(regions) or not len(covers):
+        return np.zeros(len(regions), np.float32)
+    w, h = covers.width[:, None], covers.height[:, None]
+    grown = covers.xyxy + np.hstack([-grow * w, -grow * h, grow * w, grow * h])
+    lt = np.maximum(regions.xyxy[:, None, :2], grown[None, :, :2])
+    rb = np.minimum(regions.xyxy[:, None, 2:], grown[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=2)
+    area = (regions.width * regions.height)[:, None]
+    return (inter / np.maximum(area, 1e-6)).max(axis=1).astype(np.float32)
 
-    def __init__(self, class_to_category: dict[str, str], tracker: ObjectTracker | None, rules: list[ZoneRule]):
+
+class CameraAnalyzer:
+    """Detections of one frame (camera pixels), its picture and time in; tracked detections and
+    the rules' events out. Keeps per-camera state between frames."""
+
+    def __init__(
+        self,
+        class_to_category: dict[str, str],
+        tracker: ObjectTracker | None,
+        rules: list[ZoneRule],
+        static: StaticObjectDetector | None = None,
+    ):
         self.class_to_category = class_to_category
         self.tracker = tracker
         self.rules = rules
+        self.static = static
 
-    def update(self, detections: Detections, t: float) -> tuple[Detections, list[RuleEvent]]:
+    def observe(
+        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
+    ) -> Observation:
         d = categorize(detections, self.class_to_category)
         if self.tracker is not None:
             d = self.tracker.update(d)
+        regions, reset = _no_static(), False
+        if self.static is not None and image is not None:
+            covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
+            resets = self.static.resets
+            regions = self.static.update(image, t, hold=covers.scaled(*scale).xyxy)
+            regions = regions.scaled(1 / scale[0], 1 / scale[1])
+            reset = self.static.resets != resets
+            regions = regions.with_data(covered=coverage(regions, covers))
+        return Observation(t, d, regions, image, scale, reset)
+
+    def update(
+        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
+    ) -> tuple[Observation, list[RuleEvent]]:
+        obs = self.observe(detections, t, image, scale)
         events: list[RuleEvent] = []
         for rule in self.rules:
-            events.extend(rule.update(d, t))
-        return d, events
+            events.extend(rule.update(obs))
+        return obs, events
 
     def restore(self, violations: list[Violation], t: float) -> None:
         """Re-arms still-active violations after a restart, so the objects are not alerted twice."""
@@ -43,3 +86,10 @@ class CameraAnalyzer:
             rule = by_zone.get(v.zone)
             if rule is not None and rule.type == v.type:
                 rule.restore(v, t)
+
+
+def _no_static() -> Detections:
+    return Detections.empty().with_data(
+        class_name=np.zeros(0, object), appeared_at=np.zeros(0), motion=np.zeros(0, np.float32),
+        covered=np.zeros(0, np.float32),
+    )

@@ -50,9 +50,10 @@ class Detections:
 
     @classmethod
     def merge(cls, parts: list[Detections]) -> Detections:
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return cls.empty()
+        non_empty = [p for p in parts if len(p)]
+        if not non_empty:
+            return parts[0] if parts else cls.empty()  # keeps the columns
+        parts = non_empty
         keys = set(parts[0].data)
         if any(set(p.data) != keys for p in parts):
             raise ValueError("cannot merge detections with different data columns")

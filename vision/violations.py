@@ -23,6 +23,8 @@ class Violation:
     ended_at: float | None = None
     end_reason: str | None = None  # "left", "removed"
     params: dict = field(default_factory=dict)  # the rule's parameters, for the evidence
+    evidence: dict = field(default_factory=dict)  # facts for the record, JSON-able (owner, times)
+    crops: dict = field(default_factory=dict)  # name -> BGR picture for the record (e.g. the owner)
 
 
 @dataclass(frozen=True)
@@ -32,4 +34,4 @@ class RuleEvent:
 
     @classmethod
     def of(cls, kind: Literal["raised", "ended"], v: Violation) -> RuleEvent:
-        return cls(kind, replace(v, params=dict(v.params)))
+        return cls(kind, replace(v, params=dict(v.params), evidence=dict(v.evidence), crops=dict(v.crops)))

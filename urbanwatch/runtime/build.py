@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
-from vision.rules import SidewalkEncroachmentRule
+from vision.rules import DumpingRule, SidewalkEncroachmentRule
+from vision.static_objects import StaticObjectDetector
 from vision.tracking import ObjectTracker
 from vision.zones import PolygonZone
 
@@ -22,15 +23,22 @@ def build_rules(settings: Settings, camera: CameraConfig) -> list:
     for z in camera.zones:
         zone = PolygonZone(z.name, z.kind, z.polygon)
         if z.kind == "sidewalk":
-            rules.append(SidewalkEncroachmentRule(zone, settings.object_classes(z.objects), z.dwell_s))
+            objects = set(z.objects) | settings.object_classes(z.objects)
+            rules.append(SidewalkEncroachmentRule(zone, objects, z.dwell_s))
+        else:
+            rules.append(DumpingRule(zone, z.unattended_s))
     return rules
 
 
 def build_analyzer(settings: Settings, camera: CameraConfig) -> CameraAnalyzer:
+    rules = build_rules(settings, camera)
+    # the static-object stage feeds dumping, and encroachment by goods the detector has no class for
+    needs_static = any(isinstance(r, DumpingRule) or r.use_static for r in rules)
     return CameraAnalyzer(
         settings.detector.class_to_category(),
         ObjectTracker(fps=camera.detect.fps),
-        build_rules(settings, camera),
+        rules,
+        StaticObjectDetector() if needs_static else None,
     )
 
 
@@ -58,4 +66,6 @@ def detector_classes(settings: Settings) -> set[str]:
         for z in cam.zones:
             if z.kind == "sidewalk":
                 classes |= settings.object_classes(z.objects)
+            else:
+                classes |= settings.object_classes(["vehicle"]) if "vehicle" in settings.detector.categories else set()
     return classes

@@ -170,7 +170,7 @@ class Worker:
                 continue
             sx, sy = frame.scale
             detections = results[i].scaled(1 / sx, 1 / sy)  # rules work in camera pixels
-            _, events = run.analyzer.update(detections, frame.t)
+            _, events = run.analyzer.update(detections, frame.t, frame.image, frame.scale)
             run.source.mark_processed(done)
             if events:
                 self.recorder.rule_events(run.config.id, frame, events)

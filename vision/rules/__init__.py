@@ -1,5 +1,6 @@
-"""Zone rules: detections in, violations out."""
+"""Zone rules: observations in, violations out."""
 
+from .dumping import DumpingRule
 from .encroachment import SidewalkEncroachmentRule
 
-__all__ = ["SidewalkEncroachmentRule"]
+__all__ = ["DumpingRule", "SidewalkEncroachmentRule"]

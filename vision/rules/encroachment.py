@@ -13,8 +13,12 @@ import numpy as np
 
 from ..detections import NO_TRACK, Detections
 from ..matching import greedy_match, overlap
+from ..observation import Observation
+from ..static_objects import STATIC_CLASS
 from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
+
+STATIC_CATEGORY = "goods"  # what an unexplained static region on a sidewalk is taken for
 
 
 @dataclass
@@ -54,6 +58,7 @@ class SidewalkEncroachmentRule:
         rest_iou: float = 0.5,
         leave_after_s: float = 30.0,
         min_observations: int = 2,
+        use_static: bool | None = None,
     ):
         self.zone = zone
         self.objects = set(objects)  # class names and/or categories
@@ -61,6 +66,9 @@ class SidewalkEncroachmentRule:
         self.rest_iou = rest_iou
         self.leave_after_s = leave_after_s
         self.min_observations = min_observations
+        # static regions stand for goods: used when the zone counts goods (or says so)
+        self.use_static = (STATIC_CATEGORY in self.objects or STATIC_CLASS in self.objects) if use_static is None \
+            else use_static
         self._places: list[_Resting] = []
         self._next_id = 1
 
@@ -68,24 +76,45 @@ class SidewalkEncroachmentRule:
     def active(self) -> list[Violation]:
         return [p.violation for p in self._places if p.violation is not None]
 
-    def _relevant(self, d: Detections) -> Detections:
-        if not len(d):
-            return d
-        names = d.class_name
-        cats = d.data.get("category", names)
-        wanted = np.array([n in self.objects or c in self.objects for n, c in zip(names, cats, strict=True)], bool)
-        return d[wanted & self.zone.trigger(d)]
+    def _candidates(self, obs: Observation) -> Detections:
+        """Objects of the configured classes in the zone, plus static regions that no detection
+        explains (goods, stools, stalls the detector has no class for), dated from when they
+        came to rest."""
+        d = obs.detections
+        parts = []
+        if len(d):
+            cats = d.data.get("category", d.class_name)
+            wanted = np.isin(d.class_name, list(self.objects)) | np.isin(cats, list(self.objects))
+            d = d[wanted & self.zone.trigger(d)]
+            parts.append(Detections(d.xyxy, d.confidence, d.class_id, d.tracker_id, {
+                "class_name": d.class_name, "category": d.data.get("category", d.class_name),
+                "since": np.full(len(d), obs.t)}))
+        st = obs.static
+        if self.use_static and len(st):
+            st = st[(st.data["covered"] < 0.5) & self.zone.trigger(st)]
+            parts.append(Detections(st.xyxy, st.confidence, st.class_id, None, {
+                "class_name": st.class_name, "category": np.full(len(st), STATIC_CATEGORY, dtype=object),
+                "since": st.data["appeared_at"]}))
+        if not parts:
+            return Detections.empty().with_data(class_name=np.zeros(0, object), category=np.zeros(0, object),
+                                                since=np.zeros(0))
+        return Detections.merge(parts)
 
-    def update(self, detections: Detections, t: float) -> list[RuleEvent]:
-        d = self._relevant(detections)
+    def update(self, obs: Observation) -> list[RuleEvent]:
+        t = obs.t
+        d = self._candidates(obs)
         events: list[RuleEvent] = []
-        cats = d.data.get("category", d.class_name)
+        cats = d.data["category"]
         matched_places: set[int] = set()
         if len(d) and self._places:
             anchors = np.stack([p.anchor for p in self._places])
             iou, iomin = overlap(d.xyxy, anchors)
             same_cat = np.array([[c == p.category for p in self._places] for c in cats], bool)
-            allowed = same_cat & ((iou >= self.rest_iou) | (iomin >= 0.8))
+            # A smaller box inside a place is that object partly hidden, if the place was seen just
+            # before; a place not seen for a while only takes a box that overlaps it well (else a
+            # new car parking inside the box of one that left would inherit its dwell or silence).
+            recent = np.array([t - p.last_seen <= 1.0 for p in self._places], bool)[None, :]
+            allowed = same_cat & ((iou >= self.rest_iou) | ((iomin >= 0.8) & recent))
             pairs = greedy_match(iou + iomin * 0.01, allowed)
         else:
             pairs = []
@@ -115,7 +144,7 @@ class SidewalkEncroachmentRule:
                     class_name=str(d.class_name[di]),
                     confidence=float(d.confidence[di]),
                     track_id=tid,
-                    still_since=t,
+                    still_since=min(t, float(d.data["since"][di])),
                     last_seen=t,
                     track_ids={tid} if tid != NO_TRACK else set(),
                 )
@@ -151,7 +180,10 @@ class SidewalkEncroachmentRule:
 
     def _duplicate_of_alerted(self, place: _Resting) -> bool:
         for other in self._places:
-            if other is place or other.violation is None or other.category != place.category:
+            if other is place or other.violation is None:
+                continue
+            # a static region may be a detected object seen another way: any category then
+            if other.category != place.category and STATIC_CLASS not in (other.class_name, place.class_name):
                 continue
             iou, iomin = overlap(place.anchor, other.anchor)
             if iou[0, 0] >= 0.3 or iomin[0, 0] >= 0.6:

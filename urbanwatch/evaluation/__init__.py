@@ -1,0 +1,1 @@
+"""`urbanwatch eval`: the real pipeline over clips with ground truth, scored event by event."""

@@ -1,0 +1,219 @@
+"""Regions that have become static: the dual-background method of the abandoned-object literature
+(Porikli et al. 2008; Lin et al., IEEE TIFS 2015), on downscaled frames.
+
+Two background models learn at different speeds. A pixel that differs from the slow (long-term)
+model but already matches the fast (short-term) one shows something that arrived and stopped:
+a bag put down, a stool set out. Per pixel, a small state machine accumulates that evidence in
+seconds of scene time, holds it while something passes in front (both models differ), and drops
+it when the pixel shows the old background again (the object was taken away).
+
+- Learning rates come from time constants and the real time between frames, so the method
+  behaves the same at 2 fps live and at any rate offline.
+- The long-term model learns only where the scene shows background: static objects are not
+  absorbed for as long as they stay.
+- A sudden change over most of the picture (lights switched, camera moved, picture spliced)
+  resets both models instead of raising a region everywhere.
+- Ghosts (background uncovered where an object stood when the models started) are recognised by
+  their edges, which are in the background model and not in the picture, and are healed.
+
+Regions are returned as `Detections` (class `static_object`) in the input image's pixels, with
+`appeared_at` (when their pixels began to be static) and `motion` (share of the region's box
+changing right now: something passing in front, or a stream of traffic that only looks static)
+in `data`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .detections import Detections
+
+STATIC_CLASS = "static_object"
+
+
+@dataclass(frozen=True)
+class StaticParams:
+    work_width: int = 320  # analysis width; height follows the aspect ratio
+    short_tau_s: float = 0.6  # short-term model: absorbs a stopped object within ~1 s
+    long_tau_s: float = 120.0  # long-term model, where it sees background
+    long_tau_foreground_s: float = 3600.0  # ... and under foreground (static objects are kept out)
+    threshold: float = 20.0  # colour difference (0-255) that counts as a change, after blurring
+    static_s: float = 1.0  # seconds of static evidence before a pixel is static
+    min_area: float = 0.0008  # region size bounds, as fractions of the picture
+    max_area: float = 0.25
+    global_change: float = 0.45  # a change over this share of the picture in one step resets the models
+    max_dt_s: float = 5.0  # gaps longer than this (a stalled camera) count as this long
+
+
+class StaticObjectDetector:
+    def __init__(self, params: StaticParams | None = None):
+        self.p = params or StaticParams()
+        self._long: np.ndarray | None = None
+        self._short: np.ndarray | None = None
+        self._evidence: np.ndarray | None = None  # seconds of static evidence per pixel
+        self._t: float | None = None
+        self._size: tuple[int, int] | None = None  # (w, h) of the analysis frame
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self._sway = np.ones((5, 5), np.uint8)  # tolerated camera sway: +-2 analysis pixels
+        self._window: np.ndarray | None = None
+        self.last_reset_at: float | None = None
+        self.resets = 0
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        ww = min(self.p.work_width, w)
+        wh = max(1, round(h * ww / w))
+        small = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32)
+
+    def reset(self, small: np.ndarray, t: float) -> None:
+        self._long = small.copy()
+        self._short = small.copy()
+        self._evidence = np.zeros(small.shape[:2], np.float32)
+        self._size = (small.shape[1], small.shape[0])
+        self.last_reset_at = t
+
+    def update(self, image: np.ndarray, t: float, hold: np.ndarray | None = None) -> Detections:
+        """Feed one BGR frame taken at time `t` (seconds); returns the static regions.
+
+        `hold`: boxes (image pixels) of people and vehicles. The long-term model does not learn
+        under them: someone standing for a minute must not become background, or the floor they
+        stood on would look new when they leave."""
+        small = self._prepare(image)
+        if self._long is None or (small.shape[1], small.shape[0]) != self._size:
+            self.reset(small, t)
+            self._t = t
+            return _no_regions()
+        dt = float(np.clip(t - self._t, 0.0, self.p.max_dt_s))
+        self._t = t
+        small = self._stabilise(small)
+
+        # Exposure drifts (auto-iris, clouds) shift the whole picture a few levels: take the
+        # typical offset out. A camera that sways a pixel or two moves every edge: compare with
+        # the darkest and brightest background value near each pixel, not just the one under it.
+        offset = np.median(small[::4, ::4] - self._long[::4, ::4], axis=(0, 1))
+        level = small - offset
+        lo, hi = cv2.erode(self._long, self._sway), cv2.dilate(self._long, self._sway)
+        diff_long = np.maximum(np.maximum(lo - level, level - hi), 0.0).max(axis=2)
+        diff_short = np.abs(small - self._short).max(axis=2)
+        fg_long = _clean(diff_long > self.p.threshold, self._kernel)
+        fg_short = _clean(diff_short > self.p.threshold, self._kernel)
+
+        if fg_short.mean() > self.p.global_change:
+            self.resets += 1
+            self.reset(small, t)
+            return _no_regions()
+
+        # the state machine: static foreground accumulates, passing foreground holds, background drops
+        static_now = fg_long & ~fg_short
+        background = ~fg_long
+        ev = self._evidence
+        ev[static_now] += dt
+        # the old background shows again: whatever stood there has gone (at once, not slowly, or a
+        # person who stood a minute would leave a region behind for many seconds)
+        ev[background] = np.maximum(np.minimum(ev[background], self.p.static_s) - 2.0 * dt, 0.0)
+
+        a_short = 1.0 - np.exp(-dt / self.p.short_tau_s)
+        self._short += a_short * (small - self._short)
+        a_bg = 1.0 - np.exp(-dt / self.p.long_tau_s)
+        a_fg = 1.0 - np.exp(-dt / self.p.long_tau_foreground_s)
+        rate = np.where(fg_long, a_fg, a_bg).astype(np.float32)
+        held = np.zeros(small.shape[:2], bool)
+        if hold is not None and len(hold):
+            fx, fy = small.shape[1] / image.shape[1], small.shape[0] / image.shape[0]
+            for x1, y1, x2, y2 in np.asarray(hold, np.float32):
+                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = True
+            rate[held] = 0.0
+        self._long += rate[..., None] * (small - self._long)
+
+        static = (ev >= self.p.static_s).astype(np.uint8)
+        static = cv2.morphologyEx(static, cv2.MORPH_CLOSE, self._kernel, iterations=2)
+        sx, sy = image.shape[1] / small.shape[1], image.shape[0] / small.shape[0]
+        return self._regions(static, small, fg_short, held, sx, sy, t)
+
+    def _stabilise(self, small: np.ndarray) -> np.ndarray:
+        """Undo a global shift of the picture against the long-term model (a swaying pole, a
+        handheld recording), found by phase correlation."""
+        ref = self._long.mean(axis=2)
+        cur = small.mean(axis=2)
+        if self._window is None or self._window.shape != ref.shape:
+            self._window = cv2.createHanningWindow((ref.shape[1], ref.shape[0]), cv2.CV_32F)
+        (dx, dy), response = cv2.phaseCorrelate(ref, cur, self._window)
+        if response < 0.1 or (abs(dx) < 0.25 and abs(dy) < 0.25) or max(abs(dx), abs(dy)) > 0.1 * ref.shape[1]:
+            return small
+        m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        return cv2.warpAffine(small, m, (small.shape[1], small.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+
+    def _regions(
+        self,
+        static: np.ndarray,
+        small: np.ndarray,
+        moving: np.ndarray,
+        held: np.ndarray,
+        sx: float,
+        sy: float,
+        t: float,
+    ) -> Detections:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+        area_total = static.shape[0] * static.shape[1]
+        boxes, fill, appeared, motion = [], [], [], []
+        for i in range(1, n):
+            x, y, w, h, area = stats[i]
+            if not (self.p.min_area * area_total <= area <= self.p.max_area * area_total):
+                continue
+            if min(w, h) < 4 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
+                continue  # objects are blobs; lines and rims are edges that moved
+            mask = labels == i
+            # (a person standing in front of a textured wall hides its edges too: not a ghost)
+            if held[mask].mean() < 0.3 and self._is_ghost(mask, small):
+                # background uncovered where something stood when the models started: heal it
+                self._long[mask] = small[mask]
+                self._evidence[mask] = 0.0
+                continue
+            boxes.append([x * sx, y * sy, (x + w) * sx, (y + h) * sy])
+            fill.append(area / float(w * h))
+            appeared.append(t - float(self._evidence[mask].max()))
+            motion.append(float(moving[y : y + h, x : x + w].mean()))
+        if not boxes:
+            return _no_regions()
+        n = len(boxes)
+        return Detections(
+            np.array(boxes, np.float32), np.array(fill, np.float32), np.full(n, -1, np.int32),
+            data={"class_name": np.full(n, STATIC_CLASS, dtype=object), "appeared_at": np.array(appeared),
+                  "motion": np.array(motion, np.float32)},
+        )
+
+    def _is_ghost(self, mask: np.ndarray, small: np.ndarray) -> bool:
+        """A real object has its outline in the picture; a ghost has it in the background model."""
+        ring = cv2.dilate(mask.astype(np.uint8), self._kernel, iterations=2).astype(bool) & ~cv2.erode(
+            mask.astype(np.uint8), self._kernel, iterations=1
+        ).astype(bool)
+        if ring.sum() < 8:
+            return False
+        now = _edges(small)[ring].mean()
+        before = _edges(self._long)[ring].mean()
+        return bool(now < 0.8 * before)
+
+    def foreground_mask(self) -> np.ndarray | None:
+        """Current static-evidence map (seconds), for debugging views."""
+        return None if self._evidence is None else self._evidence.copy()
+
+
+def _clean(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+
+
+def _edges(img: np.ndarray) -> np.ndarray:
+    gray = img.mean(axis=2) if img.ndim == 3 else img
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return np.abs(gx) + np.abs(gy)
+
+
+def _no_regions() -> Detections:
+    return Detections.empty().with_data(
+        class_name=np.zeros(0, object), appeared_at=np.zeros(0), motion=np.zeros(0, np.float32)
+    )
