@@ -42,6 +42,7 @@ def event_to_dict(e: Event) -> dict:
         "end_reason": e.end_reason,
         "snapshot_url": media_url(e.snapshot),
         "snapshot_annotated_url": media_url(e.snapshot_annotated),
+        "crop_urls": {name: media_url(path) for name, path in (e.details or {}).get("crops", {}).items()},
         "details": e.details,
         "created_at": iso(e.created_at),
         "updated_at": iso(e.updated_at),

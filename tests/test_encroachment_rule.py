@@ -139,3 +139,43 @@ def test_restore_after_restart_does_not_alert_again():
     fresh.restore(v, t=100.0)
     assert run(fresh, [frame((jitter(CAR, i), "car", 3)) for i in range(40)], t0=100.0) == []
     assert len(fresh.active) == 1
+
+
+def static_regions(*regions):
+    """regions: (box, appeared_at, covered)"""
+    n = len(regions)
+    return Detections(
+        np.array([r[0] for r in regions], np.float32).reshape(-1, 4), np.full(n, 0.7), np.full(n, -1),
+        data={"class_name": np.full(n, "static_object", object), "appeared_at": np.array([r[1] for r in regions]),
+              "covered": np.array([r[2] for r in regions], np.float32), "motion": np.zeros(n, np.float32)},
+    )
+
+
+def test_goods_without_a_detector_class_alert_from_static_evidence():
+    """A stall set out on the sidewalk: no detection, a static region, dated from when it arrived."""
+    r = SidewalkEncroachmentRule(ZONE, {"vehicle", "goods", "car"}, dwell_s=10.0)
+    stall = [50, 180, 120, 260]
+    events = []
+    for i in range(40):
+        t = i / 2
+        st = static_regions((stall, 1.0, 0.0)) if t >= 2 else static_regions()
+        events += [(t, e) for e in r.update(Observation(t, frame(), st))]
+    assert [e.kind for _, e in events] == ["raised"]
+    t, ev = events[0]
+    assert t == 11.0 and ev.violation.category == "goods" and ev.violation.started_at == 1.0
+
+
+def test_static_region_of_a_detected_car_is_not_a_second_alert():
+    r = SidewalkEncroachmentRule(ZONE, {"vehicle", "goods", "car"}, dwell_s=5.0)
+    events = []
+    for i in range(40):
+        t = i / 2
+        st = static_regions(([102, 152, 198, 218], 0.0, 1.0), ([100, 150, 200, 215], 0.0, 0.3))
+        events += [e for e in r.update(Observation(t, frame((CAR, "car", 1)), st))]
+    assert [e.violation.class_name for e in events] == ["car"]
+
+
+def test_zone_without_goods_ignores_static_regions():
+    r = SidewalkEncroachmentRule(ZONE, {"vehicle", "car"}, dwell_s=2.0)
+    out = [r.update(Observation(i / 2, frame(), static_regions(([50, 180, 120, 260], 0.0, 0.0)))) for i in range(20)]
+    assert not any(out)

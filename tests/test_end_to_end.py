@@ -224,3 +224,31 @@ def pid_alive(pid: int) -> bool:
     # a zombie is gone for our purpose
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_dumping_reaches_the_console_with_its_owner(tmp_path, rtsp_camera, shared, onnx_model):
+    clip = shared / "data/clips/dumping/backpack_corridor.mp4"
+    gt = json.loads(Path(str(clip) + ".gt.json").read_text())
+    zone = gt["zones"][0]
+    cam = rtsp_camera(corridor=clip)
+    config = {
+        "detector": {"model": str(onnx_model)},
+        "cameras": [{
+            "id": "hallway-1", "name": "Hành lang tầng 1", "district": "Quận 3", "url": cam.url("corridor"),
+            "detect": {"fps": 2},
+            "zones": [{"name": zone["name"], "kind": "no_dumping", "polygon": zone["polygon"],
+                       "unattended_s": gt["rules"]["dumping_unattended_s"]}],
+        }],
+    }
+    with Service(tmp_path, config) as svc, connect(svc.ws) as ws:
+        msg, _ = receive_until(ws, lambda m: m["type"] == "event.new", 120)
+        ev = msg["event"]
+        assert ev["type"] == "dumping" and ev["zone_name"] == "floor" and ev["category"] == "left_object"
+        iou, _ = overlap(np.array(ev["bbox"], np.float32), np.array([gt["events"][0]["bbox"]], np.float32))
+        assert iou.max() >= 0.3, ev["bbox"]
+        evidence = ev["details"]["evidence"]
+        assert evidence["owner_track_id"] is not None and evidence["owner_left_at"] and evidence["appeared_at"]
+        owner = ev["crop_urls"]["owner"]
+        r = httpx.get(svc.http + owner)
+        assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+        assert ev["started_at"] < ev["raised_at"]

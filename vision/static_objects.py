@@ -97,12 +97,12 @@ class StaticObjectDetector:
         offset = np.median(small[::4, ::4] - self._long[::4, ::4], axis=(0, 1))
         level = small - offset
         lo, hi = cv2.erode(self._long, self._sway), cv2.dilate(self._long, self._sway)
-        diff_long = np.maximum(np.maximum(lo - level, level - hi), 0.0).max(axis=2)
-        diff_short = np.abs(small - self._short).max(axis=2)
+        diff_long = _channel_max(np.maximum(np.maximum(lo - level, level - hi), 0.0))
+        diff_short = _channel_max(cv2.absdiff(small, self._short))
         fg_long = _clean(diff_long > self.p.threshold, self._kernel)
         fg_short = _clean(diff_short > self.p.threshold, self._kernel)
 
-        if fg_short.mean() > self.p.global_change:
+        if np.count_nonzero(fg_short) > self.p.global_change * fg_short.size:
             self.resets += 1
             self.reset(small, t)
             return _no_regions()
@@ -111,10 +111,10 @@ class StaticObjectDetector:
         static_now = fg_long & ~fg_short
         background = ~fg_long
         ev = self._evidence
-        ev[static_now] += dt
+        ev += np.where(static_now, np.float32(dt), np.float32(0.0))
         # the old background shows again: whatever stood there has gone (at once, not slowly, or a
         # person who stood a minute would leave a region behind for many seconds)
-        ev[background] = np.maximum(np.minimum(ev[background], self.p.static_s) - 2.0 * dt, 0.0)
+        np.copyto(ev, np.maximum(np.minimum(ev, self.p.static_s) - 2.0 * dt, 0.0), where=background)
 
         a_short = 1.0 - np.exp(-dt / self.p.short_tau_s)
         self._short += a_short * (small - self._short)
@@ -137,8 +137,8 @@ class StaticObjectDetector:
     def _stabilise(self, small: np.ndarray) -> np.ndarray:
         """Undo a global shift of the picture against the long-term model (a swaying pole, a
         handheld recording), found by phase correlation."""
-        ref = self._long.mean(axis=2)
-        cur = small.mean(axis=2)
+        ref = cv2.cvtColor(self._long, cv2.COLOR_BGR2GRAY)
+        cur = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         if self._window is None or self._window.shape != ref.shape:
             self._window = cv2.createHanningWindow((ref.shape[1], ref.shape[0]), cv2.CV_32F)
         (dx, dy), response = cv2.phaseCorrelate(ref, cur, self._window)
@@ -159,6 +159,7 @@ class StaticObjectDetector:
     ) -> Detections:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
         area_total = static.shape[0] * static.shape[1]
+        H, W = static.shape
         boxes, fill, appeared, motion = [], [], [], []
         for i in range(1, n):
             x, y, w, h, area = stats[i]
@@ -166,17 +167,21 @@ class StaticObjectDetector:
                 continue
             if min(w, h) < 4 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
                 continue  # objects are blobs; lines and rims are edges that moved
-            mask = labels == i
+            # work on the region's neighbourhood only
+            x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), min(W, x + w + 4), min(H, y + h + 4)
+            mask = labels[y0:y1, x0:x1] == i
             # (a person standing in front of a textured wall hides its edges too: not a ghost)
-            if held[mask].mean() < 0.3 and self._is_ghost(mask, small):
+            if held[y0:y1, x0:x1][mask].mean() < 0.3 and self._is_ghost(
+                mask, small[y0:y1, x0:x1], self._long[y0:y1, x0:x1]
+            ):
                 # background uncovered where something stood when the models started: heal it
-                self._long[mask] = small[mask]
-                self._evidence[mask] = 0.0
+                self._long[y0:y1, x0:x1][mask] = small[y0:y1, x0:x1][mask]
+                self._evidence[y0:y1, x0:x1][mask] = 0.0
                 continue
             boxes.append([x * sx, y * sy, (x + w) * sx, (y + h) * sy])
             fill.append(area / float(w * h))
-            appeared.append(t - float(self._evidence[mask].max()))
-            motion.append(float(moving[y : y + h, x : x + w].mean()))
+            appeared.append(t - float(self._evidence[y0:y1, x0:x1][mask].max()))
+            motion.append(np.count_nonzero(moving[y : y + h, x : x + w]) / float(w * h))
         if not boxes:
             return _no_regions()
         n = len(boxes)
@@ -186,20 +191,27 @@ class StaticObjectDetector:
                   "motion": np.array(motion, np.float32)},
         )
 
-    def _is_ghost(self, mask: np.ndarray, small: np.ndarray) -> bool:
-        """A real object has its outline in the picture; a ghost has it in the background model."""
-        ring = cv2.dilate(mask.astype(np.uint8), self._kernel, iterations=2).astype(bool) & ~cv2.erode(
-            mask.astype(np.uint8), self._kernel, iterations=1
-        ).astype(bool)
-        if ring.sum() < 8:
+    def _is_ghost(self, mask: np.ndarray, now: np.ndarray, before: np.ndarray) -> bool:
+        """A real object has its outline in the picture; a ghost has it in the background model.
+        (Arguments are the region's neighbourhood: its mask, the picture, the long-term model.)"""
+        m = mask.astype(np.uint8)
+        ring = cv2.dilate(m, self._kernel, iterations=2).astype(bool) & ~cv2.erode(m, self._kernel).astype(bool)
+        if np.count_nonzero(ring) < 8:
             return False
-        now = _edges(small)[ring].mean()
-        before = _edges(self._long)[ring].mean()
-        return bool(now < 0.8 * before)
+        return bool(_edges(now)[ring].mean() < 0.8 * _edges(before)[ring].mean())
 
-    def foreground_mask(self) -> np.ndarray | None:
-        """Current static-evidence map (seconds), for debugging views."""
+    def background(self) -> np.ndarray | None:
+        """The long-term background model (analysis size, float BGR), for views and checks."""
+        return None if self._long is None else self._long.copy()
+
+    def evidence(self) -> np.ndarray | None:
+        """Seconds of static evidence per analysis pixel, for views and checks."""
         return None if self._evidence is None else self._evidence.copy()
+
+
+def _channel_max(a: np.ndarray) -> np.ndarray:
+    """Largest of the three colour channels (numpy's reduction over a short last axis is slow)."""
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
 
 
 def _clean(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -207,7 +219,7 @@ def _clean(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def _edges(img: np.ndarray) -> np.ndarray:
-    gray = img.mean(axis=2) if img.ndim == 3 else img
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     return np.abs(gx) + np.abs(gy)

@@ -57,7 +57,8 @@ function renderAlert(ev, { fresh = false } = {}) {
   li.querySelector(".state").textContent = `${t("state." + ev.state)} · ${t("status." + ev.status)}`;
   li.querySelector(".camera-name").textContent = ev.camera_name || ev.camera_id;
   li.querySelector(".zone").textContent = ev.zone_name;
-  li.querySelector(".object").textContent = `${t("category." + ev.category)} (${ev.class_name})`;
+  li.querySelector(".object").textContent = ev.class_name === "static_object"
+    ? t("category." + ev.category) : `${t("category." + ev.category)} (${ev.class_name})`;
   const time = li.querySelector(".time");
   time.dateTime = ev.raised_at;
   time.textContent = fmtTime(ev.raised_at, true);
@@ -99,12 +100,16 @@ function openDetail(id) {
   $("#detail-title").textContent = `${t("type." + ev.type)} – ${ev.camera_name}`;
   $("#detail-annotated").src = ev.snapshot_annotated_url;
   $("#detail-clean").src = ev.snapshot_url;
+  const owner = (ev.crop_urls || {}).owner;
+  $("#detail-owner-figure").hidden = !owner;
+  if (owner) $("#detail-owner").src = owner;
   const facts = [
     ["fact.id", `#${ev.id}`],
     ["fact.camera", `${ev.camera_name} (${ev.camera_id})`],
     ["fact.district", [ev.district, ev.ward].filter(Boolean).join(" / ")],
     ["fact.zone", ev.zone_name],
-    ["fact.object", `${t("category." + ev.category)} (${ev.class_name}, ${Math.round(ev.confidence * 100)}%)`],
+    ["fact.object", ev.class_name === "static_object" ? t("category." + ev.category)
+      : `${t("category." + ev.category)} (${ev.class_name}, ${Math.round(ev.confidence * 100)}%)`],
     ["fact.started", fmtTime(ev.started_at, true)],
     ["fact.raised", fmtTime(ev.raised_at, true)],
     ["fact.ended", ev.ended_at ? fmtTime(ev.ended_at, true) : t("state.active")],

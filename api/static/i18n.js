@@ -40,6 +40,8 @@ export const MESSAGES = {
     "fact.status": "Trạng thái xử lý",
     "category.vehicle": "Phương tiện",
     "category.goods": "Hàng hoá",
+    "category.left_object": "Vật bị bỏ lại",
+    "detail.owner": "Người/xe để lại vật",
     "toast.camera": "Camera {name}: {state}",
   },
   en: {
@@ -82,6 +84,8 @@ export const MESSAGES = {
     "fact.status": "Review status",
     "category.vehicle": "Vehicle",
     "category.goods": "Goods",
+    "category.left_object": "Left object",
+    "detail.owner": "Who left it",
     "toast.camera": "Camera {name}: {state}",
   },
 };

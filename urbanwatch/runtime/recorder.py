@@ -19,6 +19,7 @@ from models import Database
 from models.cameras import record_status_change
 from models.events import NewEvent, create_event, end_event
 from models.media import MediaStore
+from models.serialize import iso
 from models.types import from_epoch
 from streams.frames import Frame
 from streams.notify import FeedNotifier
@@ -27,7 +28,15 @@ from vision.violations import RuleEvent, Violation
 
 log = logging.getLogger(__name__)
 
-CATEGORY_LABELS = {"vehicle": "xe / vehicle", "goods": "hàng hoá / goods"}
+CATEGORY_LABELS = {"vehicle": "xe / vehicle", "goods": "hàng hoá / goods", "left_object": "vật bỏ lại / left object"}
+
+
+def _evidence_json(evidence: dict) -> dict:
+    """Rule evidence for the record: times (seconds since the epoch) as ISO 8601 UTC."""
+    out = {}
+    for k, val in evidence.items():
+        out[k] = iso(from_epoch(val)) if k.endswith("_at") and isinstance(val, (int, float)) else val
+    return out
 
 
 @dataclass
@@ -108,7 +117,9 @@ class Recorder:
         sx, sy = frame.scale
         box = (v.bbox[0] * sx, v.bbox[1] * sy, v.bbox[2] * sx, v.bbox[3] * sy)
         poly = cam.zone_polygons.get(v.zone)
-        label = f"{CATEGORY_LABELS.get(v.category, v.category)}: {v.class_name} {v.confidence:.2f}"
+        label = CATEGORY_LABELS.get(v.category, v.category)
+        if v.class_name != "static_object":  # a detector class, with the detector's confidence
+            label += f": {v.class_name} {v.confidence:.2f}"
         header = [
             f"{cam.name} ({cam.id}) · {cam.district}",
             f"{format_local_time(v.raised_at, self.timezone)} · {v.zone} · {v.type}",
@@ -119,6 +130,7 @@ class Recorder:
         )
         clean_path = self.media.write(f"{stem}-clean.jpg", encode_jpeg(frame.image))
         annotated_path = self.media.write(f"{stem}-annotated.jpg", encode_jpeg(annotated))
+        crops = {name: self.media.write(f"{stem}-{name}.jpg", encode_jpeg(img)) for name, img in v.crops.items()}
         new = NewEvent(
             type=v.type,
             camera_id=camera_id,
@@ -135,7 +147,8 @@ class Recorder:
             raised_at=raised,
             snapshot=clean_path,
             snapshot_annotated=annotated_path,
-            details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at},
+            details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at,
+                     "evidence": _evidence_json(v.evidence), "crops": crops},
         )
         key = (camera_id, v.zone, v.id)
 

@@ -264,18 +264,17 @@ class DumpingRule:
         if h is None:  # forgotten: long out of view
             return cand.owner_left_at if cand.owner_left_at is not None else t
         last_t, last_box = h.boxes[-1]
-        if last_t < t - self.owner_lost_s:
-            away = last_t  # out of view since it was last seen
-        elif box_gap(last_box, cand.box) > self.owner_widths * width:
-            # away since the first of its latest positions that were all far
-            away = last_t
-            for ts, box in reversed(h.boxes):
-                if box_gap(box, cand.box) <= self.owner_widths * width:
-                    break
-                away = ts
-        else:
+        limit = self.owner_widths * width
+        if last_t >= t - self.owner_lost_s and box_gap(last_box, cand.box) <= limit:
             cand.owner_left_at = None
-            return None
+            return None  # attended
+        # gone: since the first of its latest positions that were all far, or since it was last
+        # seen when it vanished from beside the object
+        away = last_t
+        for ts, box in reversed(h.boxes):
+            if box_gap(box, cand.box) <= limit:
+                break
+            away = ts
         cand.owner_left_at = away
         return away
 
