@@ -15,7 +15,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from .feed_hub import FeedHub
-from .routers import cameras, events, live, system
+from .routers import audit, auth, cameras, events, live, media, system, users
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,12 +44,9 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.state.settings = settings
     app.state.db = db
     app.state.hub = hub
-    for r in (events.router, cameras.router, system.router, live.router):
+    for r in (auth.router, events.router, cameras.router, users.router, audit.router, media.router,
+              system.router, live.router):
         app.include_router(r)
-
-    media = settings.storage.resolved_media_dir
-    media.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=media), name="media")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

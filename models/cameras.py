@@ -35,21 +35,38 @@ def upsert_camera(
 
 def sync_zones(session: Session, camera_id: str, zones: list[dict]) -> dict[str, Zone]:
     """Makes the camera's active zones exactly `zones` (dicts: name, kind, polygon, params).
-    Zones no longer configured are kept, inactive, because events refer to them."""
+    Zones no longer wanted are kept, inactive, because events refer to them. Any change bumps the
+    camera's `zones_version`, which running workers follow."""
     existing = {z.name: z for z in session.scalars(select(Zone).where(Zone.camera_id == camera_id))}
     wanted = {z["name"] for z in zones}
+    changed = False
     for z in zones:
         row = existing.get(z["name"])
         if row is None:
             row = Zone(camera_id=camera_id, name=z["name"])
             session.add(row)
             existing[z["name"]] = row
-        row.kind, row.polygon, row.params, row.active = z["kind"], z["polygon"], z["params"], True
+        new = (z["kind"], z["polygon"], z["params"], True)
+        if (row.kind, row.polygon, row.params, row.active) != new:
+            row.kind, row.polygon, row.params, row.active = new
+            changed = True
     for name, row in existing.items():
-        if name not in wanted:
+        if name not in wanted and row.active:
             row.active = False
+            changed = True
+    if changed:
+        cam = session.get(Camera, camera_id)
+        cam.zones_version = (cam.zones_version or 0) + 1
     session.flush()
     return {name: row for name, row in existing.items() if name in wanted}
+
+
+def active_zones(session: Session, camera_id: str) -> list[Zone]:
+    return list(session.scalars(select(Zone).where(Zone.camera_id == camera_id, Zone.active).order_by(Zone.id)))
+
+
+def zones_version(session: Session, camera_id: str) -> int:
+    return session.scalar(select(Camera.zones_version).where(Camera.id == camera_id)) or 0
 
 
 def list_cameras(session: Session, districts: list[str] | None = None) -> list[Camera]:

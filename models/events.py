@@ -9,13 +9,20 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from . import feed
-from .schema import Camera, Event
-from .serialize import event_message
+from . import audit, feed
+from .schema import Camera, Event, User
+from .serialize import event_message, iso
+from .types import utcnow
 
 EVENT_TYPES = ("encroachment", "dumping")
 STATUSES = ("unreviewed", "confirmed", "dismissed")
 STATES = ("active", "ended")
+REASONS = ("false_detection", "permitted", "duplicate", "other")  # why a detection was dismissed
+DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed"}
+
+
+class ReviewError(ValueError):
+    pass
 
 
 @dataclass
@@ -59,20 +66,59 @@ def end_event(session: Session, event_id: int, ended_at: datetime, reason: str) 
     event.state = "ended"
     event.ended_at = ended_at
     event.end_reason = reason
+    _announce(session, event)
+    return event
+
+
+def _announce(session: Session, event: Event) -> None:
     session.flush()
-    feed.append(
-        session,
-        "event.updated",
-        event_message("event.updated", event),
-        event_id=event.id,
-        camera_id=event.camera_id,
-        district=event.district,
-    )
+    feed.append(session, "event.updated", event_message("event.updated", event), event_id=event.id,
+                camera_id=event.camera_id, district=event.district)
+
+
+def _review_state(e: Event) -> dict:
+    return {"status": e.status, "review_reason": e.review_reason, "review_note": e.review_note,
+            "reviewed_by": e.reviewer.username if e.reviewer else None, "reviewed_at": iso(e.reviewed_at)}
+
+
+def acknowledge(session: Session, event: Event, user: User, ip: str | None = None) -> Event:
+    """An operator has seen the alert (and, say, called a ward officer). Once is enough."""
+    if event.acknowledged_at is not None:
+        return event
+    event.acknowledged_at, event.acknowledger = utcnow(), user
+    audit.record(session, user, "event.acknowledge", "event", event.id, None,
+                 {"acknowledged_at": iso(event.acknowledged_at)}, ip=ip)
+    _announce(session, event)
+    return event
+
+
+def review(session: Session, event: Event, user: User, decision: str, reason: str | None, note: str | None,
+           ip: str | None = None) -> Event:
+    """A supervisor's decision: a confirmed event is evidence for a fine; a dismissed one is not.
+    Decisions can be revised; every one is in the audit log with the state before and after."""
+    if decision not in DECISIONS:
+        raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
+    if reason is not None and reason not in REASONS:
+        raise ReviewError(f"reason must be one of {', '.join(REASONS)}")
+    if decision == "dismiss" and reason is None:
+        raise ReviewError("dismissing needs a reason")
+    if reason == "other" and not (note or "").strip():
+        raise ReviewError("reason 'other' needs a note")
+    before = _review_state(event)
+    event.status = DECISIONS[decision]
+    event.review_reason, event.review_note = reason, (note or "").strip() or None
+    event.reviewer, event.reviewed_at = user, utcnow()
+    if event.acknowledged_at is None:
+        event.acknowledged_at, event.acknowledger = event.reviewed_at, user
+    audit.record(session, user, f"event.{decision}", "event", event.id, before, _review_state(event),
+                 note=event.review_note, ip=ip)
+    _announce(session, event)
     return event
 
 
 def get_event(session: Session, event_id: int) -> Event | None:
-    return session.scalar(select(Event).where(Event.id == event_id).options(selectinload(Event.camera)))
+    return session.scalar(select(Event).where(Event.id == event_id).options(
+        selectinload(Event.camera), selectinload(Event.reviewer), selectinload(Event.acknowledger)))
 
 
 def active_events(session: Session, camera_id: str) -> list[Event]:
@@ -113,7 +159,7 @@ def list_events(session: Session, f: EventFilter, limit: int = 50, offset: int =
     total = session.scalar(select(func.count()).select_from(q.subquery()))
     rows = session.scalars(
         q.order_by(Event.raised_at.desc(), Event.id.desc()).limit(limit).offset(offset).options(
-            selectinload(Event.camera)
+            selectinload(Event.camera), selectinload(Event.reviewer), selectinload(Event.acknowledger)
         )
     )
     return list(rows), total

@@ -46,3 +46,7 @@ def after(session: Session, after_id: int, limit: int = 500) -> list[FeedEntry]:
 
 def last_id(session: Session) -> int:
     return session.scalar(select(FeedEntry.id).order_by(FeedEntry.id.desc()).limit(1)) or 0
+
+
+def for_event(session: Session, event_id: int) -> list[FeedEntry]:
+    return list(session.scalars(select(FeedEntry).where(FeedEntry.event_id == event_id).order_by(FeedEntry.id)))

@@ -9,9 +9,10 @@ from pathlib import Path
 
 
 class MediaStore:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, create: bool = True):
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def new_stem(self, camera_id: str, at: datetime) -> str:
         """A fresh relative path stem: events/<date>/<camera>/<time>-<random>."""

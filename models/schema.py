@@ -20,6 +20,8 @@ class Camera(Base):
     district: Mapped[str] = mapped_column(String(100), index=True)
     ward: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(Text)  # stream URL with any password masked
+    zones_edited: Mapped[bool] = mapped_column(default=False)  # zones drawn in the console win over the config
+    zones_version: Mapped[int] = mapped_column(default=0)  # bumped on every zone change; workers follow it
     enabled: Mapped[bool] = mapped_column(default=True)
     state: Mapped[str] = mapped_column(String(16), default="unknown")
     state_changed_at: Mapped[datetime | None]
@@ -79,6 +81,12 @@ class Event(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="active")  # active, ended
     status: Mapped[str] = mapped_column(String(16), default="unreviewed")  # unreviewed, confirmed, dismissed
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(String(32))  # false_detection, permitted, duplicate, other
+    review_note: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[str] = mapped_column(Text)  # media path of the clean JPEG
     snapshot_annotated: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(default=dict)  # rule parameters and other evidence
@@ -86,6 +94,8 @@ class Event(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     camera: Mapped[Camera] = relationship()
+    reviewer: Mapped["User | None"] = relationship(foreign_keys=[reviewed_by])
+    acknowledger: Mapped["User | None"] = relationship(foreign_keys=[acknowledged_by])
 
 
 class FeedEntry(Base):
@@ -114,3 +124,85 @@ class CameraStatusChange(Base):
     previous: Mapped[str | None] = mapped_column(String(16))
     at: Mapped[datetime]
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id
+    role: Mapped[str] = mapped_column(String(16))  # operator, supervisor, admin
+    districts: Mapped[list] = mapped_column(default=list)  # the districts this user may see
+    city_wide: Mapped[bool] = mapped_column(default=False)  # sees every district
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for an API client (integrations, scripts). Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, for rate limiting across every API server."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_user_at", "username", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only: who did what, when, to what, with the state before and after. The database
+    refuses updates and deletes of these rows (triggers in the migration)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))  # kept even if the user is renamed
+    action: Mapped[str] = mapped_column(String(64))  # event.confirm, event.dismiss, user.create, zone.update, ...
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .schema import Camera, Event, FeedEntry
+from .schema import Camera, Event, FeedEntry, Zone
 
 MEDIA_URL = "/media/"
 
@@ -44,9 +44,19 @@ def event_to_dict(e: Event) -> dict:
         "snapshot_annotated_url": media_url(e.snapshot_annotated),
         "crop_urls": {name: media_url(path) for name, path in (e.details or {}).get("crops", {}).items()},
         "details": e.details,
+        "acknowledged_by": e.acknowledger.username if e.acknowledger else None,
+        "acknowledged_at": iso(e.acknowledged_at),
+        "reviewed_by": e.reviewer.username if e.reviewer else None,
+        "reviewed_at": iso(e.reviewed_at),
+        "review_reason": e.review_reason,
+        "review_note": e.review_note,
         "created_at": iso(e.created_at),
         "updated_at": iso(e.updated_at),
     }
+
+
+def zone_to_dict(z: Zone) -> dict:
+    return {"id": z.id, "name": z.name, "kind": z.kind, "polygon": z.polygon, "params": z.params}
 
 
 def camera_to_dict(c: Camera, now: datetime | None = None, stale_after_s: float = 30.0) -> dict:
@@ -68,11 +78,9 @@ def camera_to_dict(c: Camera, now: datetime | None = None, stale_after_s: float 
         "health_updated_at": iso(c.health_updated_at),
         "width": c.width,
         "height": c.height,
-        "zones": [
-            {"id": z.id, "name": z.name, "kind": z.kind, "polygon": z.polygon, "params": z.params}
-            for z in c.zones
-            if z.active
-        ],
+        "zones": [zone_to_dict(z) for z in c.zones if z.active],
+        "zones_edited": c.zones_edited,
+        "zones_version": c.zones_version,
     }
 
 
@@ -89,4 +97,4 @@ def event_message(kind: str, e: Event) -> dict:
 
 def feed_message(entry: FeedEntry) -> dict:
     """What a console receives: the stored payload with the feed position as `id`."""
-    return {"id": entry.id, **entry.payload, "at": iso(entry.created_at)}
+    return {"id": entry.id, **entry.payload, "district": entry.district, "at": iso(entry.created_at)}

@@ -43,10 +43,11 @@ class FeedWaiter:
     def __init__(self, redis_url: str | None, poll_s: float):
         self.redis_url = redis_url
         self.poll_s = poll_s
-        self._event = asyncio.Event()
+        self._event: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        self._event = asyncio.Event()  # bound to the loop that serves the app
         if self.redis_url:
             self._task = asyncio.create_task(self._listen(), name="feed-redis-listener")
 

@@ -31,3 +31,19 @@ def new_event(camera_id="cam1", zone_id=None, minutes=0, type="encroachment") ->
 def add_event(db: Database, **kw) -> int:
     with db.write() as s:
         return create_event(s, new_event(**kw)).id
+
+
+PASSWORD = "correct horse battery"
+
+
+def add_user(db: Database, username: str, role: str, districts=("Quận 1",), city_wide=False) -> str:
+    """Creates an account and returns a bearer token for it."""
+    from models.users import create_api_token, create_user
+
+    with db.write() as s:
+        u = create_user(s, username, PASSWORD, role, list(districts), city_wide)
+        return create_api_token(s, u, "tests")
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -17,7 +17,7 @@ from models.events import end_event
 from models.types import utcnow
 from urbanwatch.config import parse_config
 
-from .helpers import T0, add_camera, add_event
+from .helpers import T0, add_camera, add_event, add_user, bearer
 from .live_server import LiveServer
 
 
@@ -34,8 +34,20 @@ def app(db_url, tmp_path):
 
 
 @pytest.fixture
-def client(app):
-    with TestClient(app) as c:
+def tokens(db) -> dict[str, str]:
+    """admin (city-wide), supervisor and operator of Quận 1, supervisor of Quận 3."""
+    return {
+        "admin": add_user(db, "admin", "admin", city_wide=True),
+        "sup1": add_user(db, "sup1", "supervisor"),
+        "op1": add_user(db, "op1", "operator"),
+        "sup3": add_user(db, "sup3", "supervisor", districts=("Quận 3",)),
+    }
+
+
+@pytest.fixture
+def client(app, tokens):
+    """Signed in as the city-wide admin through a bearer token."""
+    with TestClient(app, headers=bearer(tokens["admin"])) as c:
         yield c
 
 
@@ -82,26 +94,33 @@ def test_cameras_with_health(client, db):
     assert client.get("/api/cameras").json()[0]["state"] == "unknown"
 
 
-def test_media_console_and_docs(client, app):
+def test_media_console_and_docs(client, app, db):
+    add_camera(db, "cam1")
     media = app.state.settings.storage.resolved_media_dir
-    (media / "events").mkdir(parents=True)
-    (media / "events" / "a.jpg").write_bytes(b"\xff\xd8jpeg")
-    assert client.get("/media/events/a.jpg").content == b"\xff\xd8jpeg"
-    assert client.get("/media/../../etc/passwd").status_code == 404
+    folder = media / "events" / "2026" / "11" / "27" / "cam1"
+    folder.mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"\xff\xd8jpeg")
+    assert client.get("/media/events/2026/11/27/cam1/a.jpg").content == b"\xff\xd8jpeg"
+    assert client.get("/media/events/2026/11/27/cam1/../../../../../../etc/passwd").status_code == 404
+    assert client.get("/media/events/2026/11/27/nocam/a.jpg").status_code == 404
     page = client.get("/")
-    assert page.status_code == 200 and "urbanwatch" in page.text and "console.js" in page.text
-    assert client.get("/static/console.js").status_code == 200
+    assert page.status_code == 200 and "urbanwatch" in page.text and "app.js" in page.text
+    assert client.get("/static/app.js").status_code == 200
     assert "/api/events" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def _connect(srv, token, query=""):
+    return connect(srv.ws_url + "/ws/events" + query, additional_headers=bearer(token))
 
 
 def _recv(ws, timeout=5.0):
     return json.loads(ws.recv(timeout=timeout))
 
 
-def test_websocket_pushes_new_events_and_updates(app, db):
+def test_websocket_pushes_new_events_and_updates(app, db, tokens):
     add_camera(db)
-    with LiveServer(app) as srv, connect(srv.ws_url + "/ws/events") as ws:
+    with LiveServer(app) as srv, _connect(srv, tokens["op1"]) as ws:
         time.sleep(0.2)
         t0 = time.time()
         eid = add_event(db)
@@ -120,15 +139,15 @@ def test_websocket_pushes_new_events_and_updates(app, db):
         assert st["type"] == "camera.status" and st["state"] == "offline" and st["camera_id"] == "cam1"
 
 
-def test_reconnect_with_since_has_no_gap_and_no_duplicate(app, db):
+def test_reconnect_with_since_has_no_gap_and_no_duplicate(app, db, tokens):
     add_camera(db)
     first = [add_event(db, minutes=i) for i in range(3)]
     with LiveServer(app) as srv:
-        with connect(srv.ws_url + "/ws/events?since=0") as ws:
+        with _connect(srv, tokens["op1"], "?since=0") as ws:
             got = [_recv(ws)["id"] for _ in range(3)]
         assert got == first
         missed = [add_event(db, minutes=10 + i) for i in range(4)]
-        with connect(srv.ws_url + f"/ws/events?since={got[-1]}") as ws:
+        with _connect(srv, tokens["op1"], f"?since={got[-1]}") as ws:
             replay = [_recv(ws)["id"] for _ in range(4)]
             assert replay == missed
             live = add_event(db, minutes=30)
@@ -137,7 +156,7 @@ def test_reconnect_with_since_has_no_gap_and_no_duplicate(app, db):
                 ws.recv(timeout=0.5)  # and nothing twice
 
 
-def test_no_gap_while_events_arrive_during_reconnects(app, db_url, db):
+def test_no_gap_while_events_arrive_during_reconnects(app, db_url, db, tokens):
     """A writer keeps adding events while a console disconnects and resumes repeatedly."""
     add_camera(db)
     n = 60
@@ -157,7 +176,7 @@ def test_no_gap_while_events_arrive_during_reconnects(app, db_url, db):
         w.start()
         last = 0
         while len(received) < n:
-            with connect(srv.ws_url + f"/ws/events?since={last}") as ws:
+            with _connect(srv, tokens["admin"], f"?since={last}") as ws:
                 for _ in range(7):  # take a few, then drop the connection
                     try:
                         m = _recv(ws, timeout=5)
@@ -171,5 +190,7 @@ def test_no_gap_while_events_arrive_during_reconnects(app, db_url, db):
     assert len(received) == n and received == sorted(set(received))
 
 
-def test_health_endpoint(client):
-    assert client.get("/api/health").json() == {"ok": True, "feed_last_id": 0}
+def test_health_endpoint(app):
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/api/health").json() == {"ok": True, "feed_last_id": 0}
+        assert anonymous.get("/api/info").status_code == 200

@@ -52,6 +52,14 @@ class Service:
 
     def __enter__(self) -> Service:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+        # an operator who sees every district, and a token for this test's API calls
+        cli = [sys.executable, "-m", "urbanwatch", "users"]
+        subprocess.run([*cli, "add", "watcher", "--role", "admin", "--city-wide", "--password-stdin",
+                        "-c", str(self.config_path)], input="watcher-password-1\n", text=True, check=True,
+                       capture_output=True, env=env, cwd=ROOT)
+        token = subprocess.run([*cli, "token", "watcher", "-c", str(self.config_path)], text=True, check=True,
+                               capture_output=True, env=env, cwd=ROOT).stdout.strip()
+        self.headers = {"Authorization": f"Bearer {token}"}
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "urbanwatch", "run", "-c", str(self.config_path)],
@@ -79,7 +87,7 @@ class Service:
         self._log.close()
 
     def get(self, path: str, **params):
-        r = httpx.get(self.http + path, params=params, timeout=10)
+        r = httpx.get(self.http + path, params=params, headers=self.headers, timeout=10)
         r.raise_for_status()
         return r.json()
 
@@ -118,7 +126,7 @@ def curb_gt(curb_clip) -> dict:
 def test_encroachment_reaches_the_console(tmp_path, rtsp_camera, curb_clip, curb_gt, onnx_model):
     cam = rtsp_camera(curb=curb_clip)
     with Service(tmp_path, curb_config(cam.url("curb"), onnx_model, curb_gt)) as svc:
-        with connect(svc.ws) as ws:
+        with connect(svc.ws, additional_headers=svc.headers) as ws:
             latencies, events = [], []
             msg, received_at = receive_until(ws, lambda m: m["type"] == "event.new", 90)
             while True:
@@ -152,7 +160,7 @@ def test_encroachment_reaches_the_console(tmp_path, rtsp_camera, curb_clip, curb
         for url in (first["snapshot_url"], first["snapshot_annotated_url"]):
             path = svc.media / url.removeprefix("/media/")
             assert path.is_file() and path.read_bytes()[:2] == b"\xff\xd8"
-            r = httpx.get(svc.http + url)
+            r = httpx.get(svc.http + url, headers=svc.headers)
             assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
         assert svc.get(f"/api/events/{ev['id']}")["snapshot_url"] == first["snapshot_url"]
         cams = svc.get("/api/cameras")
@@ -168,7 +176,8 @@ def test_encroachment_reaches_the_console(tmp_path, rtsp_camera, curb_clip, curb
 
 def test_camera_outage_and_worker_crash(tmp_path, rtsp_camera, curb_clip, curb_gt, onnx_model):
     cam = rtsp_camera(curb=curb_clip)
-    with Service(tmp_path, curb_config(cam.url("curb"), onnx_model, curb_gt)) as svc, connect(svc.ws) as ws:
+    with Service(tmp_path, curb_config(cam.url("curb"), onnx_model, curb_gt)) as svc, \
+            connect(svc.ws, additional_headers=svc.headers) as ws:
         receive_until(ws, lambda m: m["type"] == "camera.status" and m["state"] == "online", 60)
 
         cam.stop()  # the camera server dies
@@ -240,7 +249,7 @@ def test_dumping_reaches_the_console_with_its_owner(tmp_path, rtsp_camera, share
                        "unattended_s": gt["rules"]["dumping_unattended_s"]}],
         }],
     }
-    with Service(tmp_path, config) as svc, connect(svc.ws) as ws:
+    with Service(tmp_path, config) as svc, connect(svc.ws, additional_headers=svc.headers) as ws:
         msg, _ = receive_until(ws, lambda m: m["type"] == "event.new", 120)
         ev = msg["event"]
         assert ev["type"] == "dumping" and ev["zone_name"] == "floor" and ev["category"] == "left_object"
@@ -249,6 +258,6 @@ def test_dumping_reaches_the_console_with_its_owner(tmp_path, rtsp_camera, share
         evidence = ev["details"]["evidence"]
         assert evidence["owner_track_id"] is not None and evidence["owner_left_at"] and evidence["appeared_at"]
         owner = ev["crop_urls"]["owner"]
-        r = httpx.get(svc.http + owner)
+        r = httpx.get(svc.http + owner, headers=svc.headers)
         assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
         assert ev["started_at"] < ev["raised_at"]

@@ -21,6 +21,12 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+
+def _register_subcommands() -> None:
+    from .users_cli import users_app
+
+    app.add_typer(users_app, name="users")
+
 ConfigOption = Annotated[
     Path,
     typer.Option(
@@ -95,23 +101,28 @@ def demo(
         "data/demo"
     ),
     dwell: Annotated[float, typer.Option(help="Seconds a vehicle must stand on the sidewalk.")] = 5.0,
+    password: Annotated[
+        str, typer.Option(envvar="URBANWATCH_DEMO_PASSWORD", help="Password of the console account 'demo'.")
+    ] = "urbanwatch-demo",
     log_level: LogLevel = "info",
 ) -> None:
     """Start the whole system on a replayed street video, with no camera: open the console and an
     encroachment alert appears within a minute."""
-    from .demo import DemoError, demo_settings
+    from .demo import DEMO_USER, DemoError, demo_settings, ensure_demo_user
     from .logs import setup_logging
     from .runtime.service import StartupError, run_service
 
     try:
         settings = demo_settings(video, model, port, data_dir.resolve(), dwell)
-    except (DemoError, ConfigError) as exc:
+        ensure_demo_user(settings, password)
+    except (DemoError, ConfigError, ValueError) as exc:
         err.print(f"[red]error[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     setup_logging(log_level)
     console.print(
         f"[bold]urbanwatch demo[/bold]: camera replays {settings.cameras[0].url}\n"
-        f"open http://127.0.0.1:{port}/ — an alert appears once a car has stood {dwell:g} s on the sidewalk",
+        f"open http://127.0.0.1:{port}/ and sign in as [bold]{DEMO_USER}[/bold] / [bold]{password}[/bold]: "
+        f"an alert appears once a car has stood {dwell:g} s on the sidewalk",
         highlight=False,
     )
     try:
@@ -185,6 +196,9 @@ def evaluate(
     if json_out:
         json_out.write_text(_json.dumps(to_json(results, detector.model_path, fps), indent=2))
         console.print(f"written {json_out}")
+
+
+_register_subcommands()
 
 
 def main() -> None:  # pragma: no cover - `python -m urbanwatch`

@@ -77,3 +77,22 @@ def demo_settings(video: str | None, model: str | None, port: int, data_dir: Pat
         ],
     }
     return parse_config(data, Path.cwd())
+
+
+DEMO_USER = "demo"
+
+
+def ensure_demo_user(settings: Settings, password: str) -> None:
+    """The demo signs in as an admin who sees every district (it listens on 127.0.0.1 only)."""
+    from models import Database
+    from models.users import create_user, get_user, hash_password
+
+    db = Database(settings.storage.resolved_database_url)
+    db.upgrade()
+    with db.write() as s:
+        user = get_user(s, DEMO_USER)
+        if user is None:
+            create_user(s, DEMO_USER, password, "admin", city_wide=True, display_name="Demo")
+        else:
+            user.password_hash, user.active = hash_password(password), True
+    db.dispose()

@@ -19,6 +19,7 @@ COVERING_CATEGORIES = ("person", "vehicle")
 
 class ZoneRule(Protocol):
     type: str
+    active: list[Violation]
 
     def update(self, obs: Observation) -> list[RuleEvent]: ...
 
@@ -54,6 +55,24 @@ class CameraAnalyzer:
         self.rules = rules
         self.static = static
 
+    @property
+    def needs_static(self) -> bool:
+        """The static-object stage feeds dumping, and encroachment by goods without a class."""
+        return any(r.type == "dumping" or getattr(r, "use_static", False) for r in self.rules)
+
+    def set_rules(self, rules: list[ZoneRule], t: float, reason: str = "zone_changed") -> list[RuleEvent]:
+        """New zone rules (a zone edited live). Rules kept as they are keep their state; the
+        violations of rules that go are ended with `reason`."""
+        keep = {id(r) for r in rules}
+        ended = []
+        for old in self.rules:
+            if id(old) not in keep:
+                for v in old.active:
+                    v.ended_at, v.end_reason = t, reason
+                    ended.append(RuleEvent.of("ended", v))
+        self.rules = rules
+        return ended
+
     def observe(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
     ) -> Observation:
@@ -61,7 +80,7 @@ class CameraAnalyzer:
         if self.tracker is not None:
             d = self.tracker.update(d)
         regions, reset = _no_static(), False
-        if self.static is not None and image is not None:
+        if self.static is not None and image is not None and self.needs_static:
             covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
             resets = self.static.resets
             regions = self.static.update(image, t, hold=covers.scaled(*scale).xyxy)

@@ -1,29 +1,89 @@
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from models.cameras import get_camera, list_cameras, status_changes
+from models import audit
+from models.cameras import get_camera, list_cameras, status_changes, sync_zones
+from models.schema import Camera, User
 from models.serialize import camera_to_dict, iso
 from models.types import utcnow
+from urbanwatch.config import Settings, ZoneConfig
 
 from ..deps import get_session
+from ..security import Principal, admin, client_ip, signed_in
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
 
+def visible_camera(session: Session, p: Principal, camera_id: str) -> Camera:
+    cam = get_camera(session, camera_id)
+    if cam is None or not p.scope.allows(cam.district):
+        raise HTTPException(404, f"no camera {camera_id}")
+    return cam
+
+
 @router.get("", summary="Cameras with their health")
-def cameras(session: Session = Depends(get_session)) -> list[dict]:
+def cameras(session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> list[dict]:
     now = utcnow()
-    return [camera_to_dict(c, now) for c in list_cameras(session)]
+    return [camera_to_dict(c, now) for c in list_cameras(session, p.scope.filter())]
 
 
 @router.get("/{camera_id}", summary="One camera with its recent status changes")
-def camera(camera_id: str, session: Session = Depends(get_session)) -> dict:
-    cam = get_camera(session, camera_id)
-    if cam is None:
-        raise HTTPException(404, f"no camera {camera_id}")
+def camera(camera_id: str, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+    cam = visible_camera(session, p, camera_id)
     out = camera_to_dict(cam, utcnow())
     out["status_changes"] = [
         {"state": c.state, "previous": c.previous, "at": iso(c.at), "detail": c.detail}
         for c in status_changes(session, camera_id)
     ]
     return out
+
+
+@router.get("/{camera_id}/frame.jpg", summary="The camera's latest picture (refreshed every few seconds)",
+            response_class=FileResponse)
+def latest_frame(camera_id: str, request: Request, session: Session = Depends(get_session),
+                 p: Principal = Depends(signed_in)):
+    visible_camera(session, p, camera_id)
+    path = request.app.state.settings.storage.resolved_media_dir / "live" / f"{camera_id}.jpg"
+    if not path.is_file():
+        raise HTTPException(404, "no picture from this camera yet")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.put("/{camera_id}/zones", summary="Replace the camera's zones (admins); workers apply them live")
+def put_zones(camera_id: str, zones: list[dict], request: Request, p: Principal = Depends(admin)) -> dict:
+    settings: Settings = request.app.state.settings
+    checked, errors = [], []
+    for i, z in enumerate(zones):
+        try:
+            zc = ZoneConfig.model_validate(z)
+        except ValidationError as exc:
+            errors += [f"zones[{i}].{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+            continue
+        checked.append(zc)
+    names = [z.name for z in checked]
+    errors += [f"zone name '{n}' is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    known = set(settings.detector.categories) | set(settings.detector.class_to_category())
+    rows = []
+    for zc in checked:
+        if zc.kind == "sidewalk":
+            objects = zc.objects or list(settings.rules.encroachment.objects)
+            errors += [f"zone {zc.name}: unknown object '{o}'" for o in objects if o not in known]
+            params = {"objects": objects, "dwell_s": zc.dwell_s or settings.rules.encroachment.dwell_s}
+        else:
+            params = {"unattended_s": zc.unattended_s or settings.rules.dumping.unattended_s}
+        rows.append({"name": zc.name, "kind": zc.kind, "polygon": [list(pt) for pt in zc.polygon], "params": params})
+    if errors:
+        raise HTTPException(422, errors)
+    with request.app.state.db.write() as s:
+        cam = visible_camera(s, p, camera_id)
+        before = {"zones": camera_to_dict(cam)["zones"]}
+        sync_zones(s, camera_id, rows)
+        cam.zones_edited = True
+        s.flush()
+        s.refresh(cam)
+        after = camera_to_dict(cam)
+        audit.record(s, s.get(User, p.user.id), "camera.zones", "camera", camera_id, before,
+                     {"zones": after["zones"]}, ip=client_ip(request))
+    return after

@@ -2,20 +2,26 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from models.events import EventFilter, get_event, list_events
-from models.serialize import event_to_dict
+from models import audit, feed
+from models.events import EventFilter, ReviewError, acknowledge, get_event, list_events, review
+from models.schema import Event, User
+from models.serialize import event_to_dict, feed_message
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
+from ..security import Principal, client_ip, signed_in, supervisor
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 EventType = Literal["encroachment", "dumping"]
 Status = Literal["unreviewed", "confirmed", "dismissed"]
 State = Literal["active", "ended"]
+Decision = Literal["confirm", "dismiss"]
+Reason = Literal["false_detection", "permitted", "duplicate", "other"]
 
 
 def _aware(t: datetime | None, tz: str) -> datetime | None:
@@ -25,10 +31,30 @@ def _aware(t: datetime | None, tz: str) -> datetime | None:
     return t.replace(tzinfo=ZoneInfo(tz))
 
 
+def _scoped_districts(p: Principal, asked: list[str] | None) -> list[str] | None:
+    """The districts to list: what was asked for, within the caller's scope (None: no limit)."""
+    allowed = p.scope.filter()
+    if allowed is None:
+        return asked
+    if asked is None:
+        return allowed
+    return [d for d in asked if d in allowed]
+
+
+def visible_event(session: Session, p: Principal, event_id: int) -> Event:
+    """The event if it exists and is in the caller's districts; 404 either way otherwise, so that
+    other districts' events are not even confirmed to exist."""
+    e = get_event(session, event_id)
+    if e is None or not p.scope.allows(e.district):
+        raise HTTPException(404, f"no event {event_id}")
+    return e
+
+
 @router.get("", summary="List events, newest first")
 def events(
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
+    p: Principal = Depends(signed_in),
     camera: Annotated[list[str] | None, Query(description="Camera id (repeatable)")] = None,
     type: Annotated[list[EventType] | None, Query(description="Event type (repeatable)")] = None,
     status: Annotated[list[Status] | None, Query(description="Review status (repeatable)")] = None,
@@ -43,14 +69,74 @@ def events(
     since, until = _aware(since, settings.timezone), _aware(until, settings.timezone)
     if since and until and since >= until:
         raise HTTPException(422, "'since' must be before 'until'")
-    f = EventFilter(camera, type, status, state, district, zone, since, until)
+    districts = _scoped_districts(p, district)
+    if districts == []:  # asked only for districts out of reach
+        return {"items": [], "total": 0, "limit": limit, "offset": offset}
+    f = EventFilter(camera, type, status, state, districts, zone, since, until)
     rows, total = list_events(session, f, limit, offset)
     return {"items": [event_to_dict(e) for e in rows], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{event_id}", summary="One event")
-def event(event_id: int, session: Session = Depends(get_session)) -> dict:
-    e = get_event(session, event_id)
-    if e is None:
-        raise HTTPException(404, f"no event {event_id}")
-    return event_to_dict(e)
+def event(event_id: int, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+    return event_to_dict(visible_event(session, p, event_id))
+
+
+@router.get("/{event_id}/timeline", summary="Everything that happened to an event, oldest first")
+def timeline(event_id: int, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+    e = visible_event(session, p, event_id)
+    items = []
+    for entry in feed.for_event(session, e.id):
+        m = feed_message(entry)
+        items.append({"at": m["at"], "kind": entry.type, "state": m["event"]["state"], "status": m["event"]["status"]})
+    for a in reversed(audit.entries(session, "event", e.id)):
+        d = audit.entry_to_dict(a)
+        items.append({"at": d["at"], "kind": d["action"], "by": d["username"], "before": d["before"],
+                      "after": d["after"], "note": d["note"]})
+    items.sort(key=lambda i: i["at"])
+    return {"event": event_to_dict(e), "timeline": items}
+
+
+@router.post("/{event_id}/ack", summary="Acknowledge an alert (operators and up)")
+def ack(event_id: int, request: Request, p: Principal = Depends(signed_in)) -> dict:
+    with request.app.state.db.write() as s:
+        e = visible_event(s, p, event_id)
+        acknowledge(s, e, s.get(User, p.user.id), client_ip(request))
+        return event_to_dict(e)
+
+
+class ReviewBody(BaseModel):
+    decision: Decision
+    reason: Reason | None = Field(None, description="Required to dismiss")
+    note: str | None = Field(None, max_length=2000)
+
+
+class BulkReviewBody(ReviewBody):
+    ids: list[int] = Field(min_length=1, max_length=500)
+
+
+@router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)")
+def review_one(event_id: int, body: ReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
+    with request.app.state.db.write() as s:
+        e = visible_event(s, p, event_id)
+        try:
+            review(s, e, s.get(User, p.user.id), body.decision, body.reason, body.note, client_ip(request))
+        except ReviewError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return event_to_dict(e)
+
+
+@router.post("/review", summary="Confirm or dismiss many events at once (supervisors)")
+def review_many(body: BulkReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
+    """All or nothing: if any event is out of reach or the decision is invalid, none is changed."""
+    with request.app.state.db.write() as s:
+        user = s.get(User, p.user.id)
+        done = []
+        for event_id in dict.fromkeys(body.ids):
+            e = visible_event(s, p, event_id)
+            try:
+                review(s, e, user, body.decision, body.reason, body.note, client_ip(request))
+            except ReviewError as exc:
+                raise HTTPException(422, str(exc)) from None
+            done.append(event_to_dict(e))
+    return {"items": done}

@@ -1,4 +1,5 @@
-"""WebSocket /ws/events: the live feed, resumable without gaps or duplicates."""
+"""WebSocket /ws/events: the live feed of the caller's districts, resumable without gaps or
+duplicates."""
 
 import asyncio
 import contextlib
@@ -6,17 +7,23 @@ import contextlib
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from ..feed_hub import FeedHub, Subscription
+from ..security import Principal, websocket_principal
 
 router = APIRouter(tags=["live"])
 
 
-async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, since: int | None) -> None:
+def _visible(p: Principal, message: dict) -> bool:
+    return p.scope.allows(message.get("district"))
+
+
+async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, p: Principal, since: int | None) -> None:
     cursor = hub.last_id if since is None else since
     if since is not None:
         while True:
             backlog = await hub.replay(cursor)
             for message in backlog:
-                await websocket.send_json(message)
+                if _visible(p, message):
+                    await websocket.send_json(message)
                 cursor = message["id"]
             if len(backlog) < 500:
                 break
@@ -27,7 +34,8 @@ async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, sinc
             return
         if message["id"] <= cursor:  # already sent from the backlog
             continue
-        await websocket.send_json(message)
+        if _visible(p, message):
+            await websocket.send_json(message)
         cursor = message["id"]
 
 
@@ -50,12 +58,16 @@ async def live_events(
         "An event's id is the id of the message that announced it.",
     ),
 ):
+    p = await asyncio.to_thread(websocket_principal, websocket)
+    if p is None:
+        await websocket.close(code=4401, reason="sign in first")
+        return
     hub: FeedHub = websocket.app.state.hub
     await websocket.accept()
     # Subscribe before reading the backlog: whatever commits meanwhile is queued, and the
     # cursor drops what the backlog already covered.
     sub = hub.subscribe()
-    tasks = [asyncio.create_task(_send_feed(websocket, hub, sub, since)),
+    tasks = [asyncio.create_task(_send_feed(websocket, hub, sub, p, since)),
              asyncio.create_task(_until_disconnect(websocket))]
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

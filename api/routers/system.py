@@ -6,6 +6,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
+from ..security import Principal, admin
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -21,6 +22,6 @@ def health(session: Session = Depends(get_session)) -> dict:
 
 
 @router.get("/workers", summary="Worker processes of this machine and the cameras each serves")
-def workers(request: Request) -> list[dict]:
+def workers(request: Request, p: Principal = Depends(admin)) -> list[dict]:
     supervisor = getattr(request.app.state, "supervisor", None)
     return supervisor.status() if supervisor else []

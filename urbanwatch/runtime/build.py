@@ -18,27 +18,29 @@ def zone_params(settings: Settings, zone) -> dict:
     return {"unattended_s": zone.unattended_s}
 
 
-def build_rules(settings: Settings, camera: CameraConfig) -> list:
-    rules = []
-    for z in camera.zones:
-        zone = PolygonZone(z.name, z.kind, z.polygon)
-        if z.kind == "sidewalk":
-            objects = set(z.objects) | settings.object_classes(z.objects)
-            rules.append(SidewalkEncroachmentRule(zone, objects, z.dwell_s))
-        else:
-            rules.append(DumpingRule(zone, z.unattended_s))
-    return rules
+def config_zones(settings: Settings, camera: CameraConfig) -> list[dict]:
+    """A camera's zones as stored: name, kind, polygon, params (the form the console edits)."""
+    return [{"name": z.name, "kind": z.kind, "polygon": [list(p) for p in z.polygon],
+             "params": zone_params(settings, z)} for z in camera.zones]
 
 
-def build_analyzer(settings: Settings, camera: CameraConfig) -> CameraAnalyzer:
-    rules = build_rules(settings, camera)
-    # the static-object stage feeds dumping, and encroachment by goods the detector has no class for
-    needs_static = any(isinstance(r, DumpingRule) or r.use_static for r in rules)
+def build_rule(settings: Settings, z: dict):
+    zone = PolygonZone(z["name"], z["kind"], z["polygon"])
+    params = z["params"]
+    if z["kind"] == "sidewalk":
+        objects = set(params["objects"]) | settings.object_classes(params["objects"])
+        return SidewalkEncroachmentRule(zone, objects, params["dwell_s"])
+    return DumpingRule(zone, params["unattended_s"])
+
+
+def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] | None = None) -> CameraAnalyzer:
+    """The per-camera chain; zones as stored (default: the camera's configured zones)."""
+    zones = config_zones(settings, camera) if zones is None else zones
     return CameraAnalyzer(
         settings.detector.class_to_category(),
         ObjectTracker(fps=camera.detect.fps),
-        rules,
-        StaticObjectDetector() if needs_static else None,
+        [build_rule(settings, z) for z in zones],
+        StaticObjectDetector(),
     )
 
 
@@ -60,12 +62,6 @@ OPTIONAL_CLASSES = ("person",)  # owners and vetoes, where the model knows peopl
 
 
 def detector_classes(settings: Settings) -> set[str]:
-    """Classes the zone rules count: the detector reports only these (and OPTIONAL_CLASSES)."""
-    classes: set[str] = set()
-    for cam in settings.cameras:
-        for z in cam.zones:
-            if z.kind == "sidewalk":
-                classes |= settings.object_classes(z.objects)
-            else:
-                classes |= settings.object_classes(["vehicle"]) if "vehicle" in settings.detector.categories else set()
-    return classes
+    """The detector reports the classes of the configured categories (and OPTIONAL_CLASSES): any
+    zone, including one drawn later in the console, can count them."""
+    return set(settings.detector.class_to_category())

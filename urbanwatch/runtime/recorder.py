@@ -67,7 +67,8 @@ class Recorder:
     def violation_restored(self, camera_id: str, violation: Violation, event_id: int) -> None:
         self._event_ids[(camera_id, violation.zone, violation.id)] = event_id
 
-    def rule_events(self, camera_id: str, frame: Frame, events: list[RuleEvent]) -> None:
+    def rule_events(self, camera_id: str, frame: Frame | None, events: list[RuleEvent]) -> None:
+        """Raised violations need the frame (for the snapshots); ended ones do not."""
         for ev in events:
             if ev.kind == "raised":
                 job = self._prepare_raised(camera_id, frame, ev.violation)

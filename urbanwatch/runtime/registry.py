@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+
 from models import Database
 from models.cameras import sync_zones, upsert_camera
 
 from ..config import Settings
-from .build import zone_params
+from .build import config_zones
+
+log = logging.getLogger(__name__)
 
 
 def sync_cameras(db: Database, settings: Settings) -> None:
+    """Cameras come from the configuration. So do their zones, until an admin draws them in the
+    console: from then on the console's zones are kept, and the configuration's are ignored."""
     with db.write() as s:
         for cam in settings.cameras:
-            upsert_camera(
+            row = upsert_camera(
                 s, id=cam.id, name=cam.name, district=cam.district, ward=cam.ward, source=cam.url,
                 enabled=cam.enabled,
             )
-            sync_zones(
-                s,
-                cam.id,
-                [
-                    {"name": z.name, "kind": z.kind, "polygon": [list(p) for p in z.polygon],
-                     "params": zone_params(settings, z)}
-                    for z in cam.zones
-                ],
-            )
+            if row.zones_edited:
+                if cam.zones:
+                    log.warning("camera %s: zones were edited in the console; config.yaml's zones are ignored",
+                                cam.id)
+                continue
+            sync_zones(s, cam.id, config_zones(settings, cam))

@@ -40,9 +40,15 @@ def check_port(host: str, port: int) -> None:
 
 
 def prepare_database(settings: Settings) -> Database:
+    from models.users import count_users
+
     db = Database(settings.storage.resolved_database_url)
     db.upgrade()
     sync_cameras(db, settings)
+    with db.session() as s:
+        if count_users(s) == 0:
+            log.warning("no console accounts yet: create the first admin with "
+                        "`urbanwatch users add NAME --role admin --city-wide`")
     return db
 
 

@@ -7,6 +7,7 @@ detector cannot keep up every camera slows down alike and nothing queues.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing.synchronize
 import os
@@ -14,28 +15,30 @@ import signal
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from models import Database
-from models.cameras import update_health
+from models.cameras import active_zones, update_health, zones_version
 from models.events import active_events, end_event
 from models.media import MediaStore
-from models.schema import Zone
 from models.types import from_epoch, utcnow
 from streams.camera import CameraSource
 from streams.health import CameraState
 from streams.notify import FeedNotifier
 from vision.analyzer import CameraAnalyzer
+from vision.annotate import encode_jpeg
 from vision.detector import YoloDetector
 from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
-from .build import OPTIONAL_CLASSES, build_analyzer, build_source, detector_classes
+from .build import OPTIONAL_CLASSES, build_analyzer, build_rule, build_source, detector_classes
 from .recorder import CameraInfo, Recorder
 
 log = logging.getLogger(__name__)
 
 HEALTH_EVERY_S = 2.0
+LIVE_PICTURE_EVERY_S = 5.0
 REPORTED_STATES = (CameraState.ONLINE, CameraState.OFFLINE)
 
 
@@ -45,9 +48,12 @@ class CameraRun:
     source: CameraSource
     analyzer: CameraAnalyzer
     interval: float
+    zones: list[dict]  # as stored; the rules follow them
+    zones_version: int
     next_due: float = 0.0
     last_seq: int = 0
     reported: str | None = None  # last state stored for the console
+    live_written: float = 0.0  # when the latest picture for the camera grid was written
 
 
 class Worker:
@@ -68,29 +74,68 @@ class Worker:
         self.runs: list[CameraRun] = []
 
     # ------------------------------------------------------------------ set-up
+    def _stored_zones(self, camera_id: str) -> tuple[list[dict], dict[str, int], int]:
+        """The camera's zones as the database has them (the console may have edited them)."""
+        with self.db.session() as s:
+            rows = active_zones(s, camera_id)
+            version = zones_version(s, camera_id)
+            zones = [{"name": z.name, "kind": z.kind, "polygon": z.polygon, "params": z.params} for z in rows]
+            return zones, {z.name: z.id for z in rows}, version
+
     def _start_cameras(self) -> None:
         now = time.time()
         for cam in self.cameras:
             if not cam.enabled:
                 continue
-            run = CameraRun(cam, build_source(self.settings, cam), build_analyzer(self.settings, cam),
-                            interval=1.0 / cam.detect.fps, next_due=now)
-            self.recorder.add_camera(self._camera_info(cam))
+            zones, ids, version = self._stored_zones(cam.id)
+            run = CameraRun(cam, build_source(self.settings, cam), build_analyzer(self.settings, cam, zones),
+                            interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now)
+            self.recorder.add_camera(self._camera_info(cam, zones, ids))
             self._restore(run, now)
             run.source.start()
             self.runs.append(run)
 
-    def _camera_info(self, cam: CameraConfig) -> CameraInfo:
-        with self.db.session() as s:
-            zones = {z.name: z.id for z in s.query(Zone).filter_by(camera_id=cam.id, active=True)}
+    @staticmethod
+    def _camera_info(cam: CameraConfig, zones: list[dict], zone_ids: dict[str, int]) -> CameraInfo:
         return CameraInfo(
             id=cam.id,
             name=cam.name,
             district=cam.district,
-            zone_ids=zones,
-            zone_polygons={z.name: np.asarray(z.polygon, np.float32) for z in cam.zones},
-            zone_kinds={z.name: z.kind for z in cam.zones},
+            zone_ids=zone_ids,
+            zone_polygons={z["name"]: np.asarray(z["polygon"], np.float32) for z in zones},
+            zone_kinds={z["name"]: z["kind"] for z in zones},
         )
+
+    def _follow_zones(self, now: float) -> None:
+        """Zones drawn in the console apply without a restart: unchanged zones keep their rule
+        (and its state); changed or removed ones end their active events."""
+        with self.db.session() as s:
+            versions = {r.config.id: zones_version(s, r.config.id) for r in self.runs}
+        for run in self.runs:
+            if versions[run.config.id] == run.zones_version:
+                continue
+            zones, ids, version = self._stored_zones(run.config.id)
+            old = {json.dumps(z, sort_keys=True): r for z, r in zip(run.zones, run.analyzer.rules, strict=True)}
+            rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
+            ended = run.analyzer.set_rules(rules, now)
+            run.zones, run.zones_version = zones, version
+            self.recorder.add_camera(self._camera_info(run.config, zones, ids))
+            if ended:
+                self.recorder.rule_events(run.config.id, None, ended)
+            log.info("%s: %s now has zones %s", self.name, run.config.id, ", ".join(z["name"] for z in zones) or "-")
+
+    def _write_live_picture(self, run: CameraRun, frame, now: float) -> None:
+        """The camera grid's picture, refreshed every few seconds (and the zone editor's canvas)."""
+        if now - run.live_written < LIVE_PICTURE_EVERY_S:
+            return
+        run.live_written = now
+        image = frame.image
+        if image.shape[1] > 960:
+            image = cv2.resize(image, (960, round(image.shape[0] * 960 / image.shape[1])), interpolation=cv2.INTER_AREA)
+        try:
+            self.recorder.media.write(f"live/{run.config.id}.jpg", encode_jpeg(image, 80))
+        except OSError as exc:
+            log.warning("%s: could not write the live picture of %s: %s", self.name, run.config.id, exc)
 
     def _restore(self, run: CameraRun, now: float) -> None:
         """Events still active from before a restart: the rules remember them instead of alerting
@@ -131,6 +176,10 @@ class Worker:
                 worked = self._detect_due(now)
                 if now >= next_health:
                     self._report_health(now)
+                    try:
+                        self._follow_zones(now)
+                    except Exception:
+                        log.exception("%s: could not apply zone changes", self.name)
                     next_health = now + HEALTH_EVERY_S
                 self.recorder.flush()
                 if not worked:
@@ -172,6 +221,7 @@ class Worker:
             detections = results[i].scaled(1 / sx, 1 / sy)  # rules work in camera pixels
             _, events = run.analyzer.update(detections, frame.t, frame.image, frame.scale)
             run.source.mark_processed(done)
+            self._write_live_picture(run, frame, done)
             if events:
                 self.recorder.rule_events(run.config.id, frame, events)
         return True

@@ -1,0 +1,24 @@
+"""The whole audit log (admins; each event shows its own entries in its timeline)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from models.audit import entries, entry_to_dict
+
+from ..security import Principal, admin
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+@router.get("", summary="Audit entries, newest first")
+def audit_log(
+    request: Request,
+    p: Principal = Depends(admin),
+    target_type: Annotated[str | None, Query(description="event, user, camera")] = None,
+    target_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict]:
+    with request.app.state.db.session() as s:
+        return [entry_to_dict(e) for e in entries(s, target_type, target_id, limit, offset)]

@@ -1,0 +1,73 @@
+"""Accounts (admins only)."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from models import audit
+from models.schema import User
+from models.users import UserError, create_user, list_users, set_active, user_to_dict
+
+from ..security import Principal, admin, client_ip
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+Role = Literal["operator", "supervisor", "admin"]
+
+
+class NewUser(BaseModel):
+    username: str
+    password: str
+    role: Role
+    districts: list[str] = []
+    city_wide: bool = False
+    display_name: str | None = None
+
+
+class UserChange(BaseModel):
+    role: Role | None = None
+    districts: list[str] | None = None
+    city_wide: bool | None = None
+    active: bool | None = None
+    display_name: str | None = Field(None, max_length=200)
+
+
+@router.get("", summary="All accounts")
+def users(request: Request, p: Principal = Depends(admin)) -> list[dict]:
+    with request.app.state.db.session() as s:
+        return [user_to_dict(u) for u in list_users(s)]
+
+
+@router.post("", status_code=201, summary="Create an account")
+def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> dict:
+    with request.app.state.db.write() as s:
+        try:
+            u = create_user(s, body.username, body.password, body.role, body.districts, body.city_wide,
+                            body.display_name)
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        out = user_to_dict(u)
+        audit.record(s, s.get(User, p.user.id), "user.create", "user", u.id, None, out, ip=client_ip(request))
+    return out
+
+
+@router.patch("/{user_id}", summary="Change role, districts or status of an account")
+def change_user(user_id: int, body: UserChange, request: Request, p: Principal = Depends(admin)) -> dict:
+    with request.app.state.db.write() as s:
+        u = s.get(User, user_id)
+        if u is None:
+            raise HTTPException(404, f"no user {user_id}")
+        if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):
+            raise HTTPException(422, "you cannot disable or demote your own account")
+        before = user_to_dict(u)
+        for field in ("role", "districts", "city_wide", "display_name"):
+            value = getattr(body, field)
+            if value is not None:
+                setattr(u, field, value)
+        if not u.city_wide and not u.districts:
+            raise HTTPException(422, "give at least one district, or make the user city-wide")
+        if body.active is not None:
+            set_active(s, u, body.active)
+        after = user_to_dict(u)
+        audit.record(s, s.get(User, p.user.id), "user.update", "user", u.id, before, after, ip=client_ip(request))
+    return after

@@ -1,0 +1,103 @@
+"""Who is asking, and what they may do: the dependencies every endpoint declares.
+
+- Browsers sign in and hold an HttpOnly, SameSite=Strict session cookie; unsafe methods must
+  also send the session's CSRF token in `X-CSRF-Token` (the console reads it from /api/auth/me).
+- API clients send `Authorization: Bearer <token>` (see `urbanwatch users token`); no CSRF
+  applies, as no browser sends that header on its own.
+- Roles: operator < supervisor < admin. Each user sees only their districts, unless city-wide.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request, WebSocket
+
+from models import Database
+from models.schema import User
+from models.users import ROLE_RANK, Scope, resolve_api_token, resolve_session
+
+SESSION_COOKIE = "uw_session"
+CSRF_COOKIE = "uw_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    scope: Scope
+    via: str  # "session" or "token"
+    csrf: str | None = None
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    def can(self, role: str) -> bool:
+        return ROLE_RANK[self.user.role] >= ROLE_RANK[role]
+
+
+def client_ip(request: Request | WebSocket) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Principal | None:
+    with db.session() as s:
+        if authorization and authorization.lower().startswith("bearer "):
+            tok = resolve_api_token(s, authorization[7:].strip())
+            if tok is None:
+                return None
+            s.expunge_all()
+            return Principal(tok.user, Scope.of(tok.user), "token")
+        if cookie:
+            sess = resolve_session(s, cookie)
+            if sess is None:
+                return None
+            user = sess.user
+            csrf = sess.csrf_token
+            s.expunge_all()
+            return Principal(user, Scope.of(user), "session", csrf)
+    return None
+
+
+def current_principal(request: Request) -> Principal:
+    p = _resolve(request.app.state.db, request.cookies.get(SESSION_COOKIE), request.headers.get("authorization"))
+    if p is None:
+        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+    if request.method not in SAFE_METHODS and p.via == "session":
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not secrets.compare_digest(sent, p.csrf or ""):
+            raise HTTPException(403, "missing or wrong CSRF token (send X-CSRF-Token)")
+    return p
+
+
+def require(role: str):
+    """Dependency: the caller must have at least this role."""
+
+    def dependency(p: Principal = Depends(current_principal)) -> Principal:
+        if not p.can(role):
+            raise HTTPException(403, f"this needs the {role} role; you are {p.role}")
+        return p
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+signed_in = require("operator")
+supervisor = require("supervisor")
+admin = require("admin")
+
+
+def websocket_principal(websocket: WebSocket) -> Principal | None:
+    """Sign-in for the WebSocket: the session cookie from the same origin, or a bearer token."""
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    auth = websocket.headers.get("authorization")
+    if cookie and not auth:
+        # A cookie rides along with any page's WebSocket: accept it only from our own pages.
+        origin = websocket.headers.get("origin")
+        host = websocket.headers.get("host")
+        if origin is not None and origin.split("://", 1)[-1] != host:
+            return None
+    return _resolve(websocket.app.state.db, cookie, auth)

@@ -1,0 +1,164 @@
+"""`urbanwatch users ...`: accounts from the command line (the first admin, scripted set-ups)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .config import ConfigError, load_config
+
+users_app = typer.Typer(help="Manage console accounts: operators, supervisors and admins.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", envvar="URBANWATCH_CONFIG", help="Configuration file (YAML).")
+]
+
+
+def _db(config: Path):
+    from models import Database
+
+    try:
+        settings = load_config(config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            err.print(f"[red]error[/red] {line}", highlight=False)
+        raise typer.Exit(1) from None
+    db = Database(settings.storage.resolved_database_url)
+    db.upgrade()
+    return db
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _password(password_stdin: bool, confirm: bool = True) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@users_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Sign-in name: lowercase letters, digits, '.', '_', '-'.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor or admin.")] = "operator",
+    district: Annotated[list[str] | None, typer.Option(help="A district the user may see (repeatable).")] = None,
+    city_wide: Annotated[bool, typer.Option("--city-wide", help="The user sees every district.")] = False,
+    display_name: Annotated[str | None, typer.Option(help="Full name shown in the console and audit log.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """Create an account. The password is asked for (at least 10 characters)."""
+    from models import audit
+    from models.users import UserError, create_user
+
+    db = _db(config)
+    password = _password(password_stdin)
+    try:
+        with db.write() as s:
+            u = create_user(s, username, password, role, district or [], city_wide, display_name)
+            audit.record(s, None, "user.create", "user", u.id, None,
+                         {"username": u.username, "role": u.role, "districts": u.districts, "city_wide": u.city_wide},
+                         note="urbanwatch users add")
+            scope = "all districts" if u.city_wide else ", ".join(u.districts)
+    except UserError as exc:
+        _fail(str(exc))
+    console.print(f"created {username} ({role}; {scope})", highlight=False)
+
+
+@users_app.command("list")
+def list_(config: ConfigOption = Path("config.yaml")) -> None:
+    """List accounts."""
+    from models.users import list_users
+
+    db = _db(config)
+    table = Table()
+    for col in ("username", "name", "role", "districts", "active", "last sign-in"):
+        table.add_column(col)
+    with db.session() as s:
+        for u in list_users(s):
+            last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "-"
+            scope = "all" if u.city_wide else ", ".join(u.districts)
+            table.add_row(u.username, u.display_name, u.role, scope, "yes" if u.active else "no", last)
+    console.print(table)
+
+
+def _set_active(username: str, active: bool, config: Path) -> None:
+    from models import audit
+    from models.users import get_user, set_active, user_to_dict
+
+    db = _db(config)
+    with db.write() as s:
+        u = get_user(s, username)
+        if u is None:
+            _fail(f"no user {username}")
+        before = user_to_dict(u)
+        set_active(s, u, active)
+        audit.record(s, None, "user.update", "user", u.id, before, user_to_dict(u),
+                     note=f"urbanwatch users {'enable' if active else 'disable'}")
+    console.print(f"{username} {'enabled' if active else 'disabled (signed out everywhere)'}")
+
+
+@users_app.command("disable")
+def disable(username: str, config: ConfigOption = Path("config.yaml")) -> None:
+    """Disable an account: it can no longer sign in, and its sessions and tokens end now."""
+    _set_active(username, False, config)
+
+
+@users_app.command("enable")
+def enable(username: str, config: ConfigOption = Path("config.yaml")) -> None:
+    """Enable a disabled account again."""
+    _set_active(username, True, config)
+
+
+@users_app.command("password")
+def password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the new password from standard input.")] = False,
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """Set a new password for an account."""
+    from models import audit
+    from models.users import UserError, check_password_policy, get_user, hash_password
+
+    db = _db(config)
+    new = _password(password_stdin)
+    try:
+        check_password_policy(new)
+    except UserError as exc:
+        _fail(str(exc))
+    with db.write() as s:
+        u = get_user(s, username)
+        if u is None:
+            _fail(f"no user {username}")
+        u.password_hash = hash_password(new)
+        audit.record(s, None, "user.password", "user", u.id, note="urbanwatch users password")
+    console.print(f"password of {username} changed")
+
+
+@users_app.command("token")
+def token(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for (shown in the audit log).")] = "api",
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """Create a bearer token for an API client acting as this user; it is printed once."""
+    from models import audit
+    from models.users import create_api_token, get_user
+
+    db = _db(config)
+    with db.write() as s:
+        u = get_user(s, username)
+        if u is None or not u.active:
+            _fail(f"no active user {username}")
+        tok = create_api_token(s, u, name)
+        audit.record(s, None, "user.token", "user", u.id, None, {"token_name": name}, note="urbanwatch users token")
+    print(tok)
