@@ -15,7 +15,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from .feed_hub import FeedHub
-from .routers import audit, auth, cameras, events, live, media, system, users
+from .routers import audit, auth, cameras, events, evidence, live, media, review, system, users
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,9 +44,9 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.state.settings = settings
     app.state.db = db
     app.state.hub = hub
-    for r in (auth.router, events.router, cameras.router, users.router, audit.router, media.router,
-              system.router, live.router):
-        app.include_router(r)
+    routers = (auth, evidence, events, review, cameras, users, audit, media, system, live)
+    for module in routers:
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -43,6 +43,9 @@ class NewEvent:
     snapshot: str
     snapshot_annotated: str
     details: dict
+    clip: str | None = None
+    clip_state: str = "none"
+    clip_started_at: datetime | None = None
 
 
 def create_event(session: Session, new: NewEvent) -> Event:
@@ -66,11 +69,12 @@ def end_event(session: Session, event_id: int, ended_at: datetime, reason: str) 
     event.state = "ended"
     event.ended_at = ended_at
     event.end_reason = reason
-    _announce(session, event)
+    announce_update(session, event)
     return event
 
 
-def _announce(session: Session, event: Event) -> None:
+def announce_update(session: Session, event: Event) -> None:
+    """Tells the consoles that the event changed (in the caller's transaction)."""
     session.flush()
     feed.append(session, "event.updated", event_message("event.updated", event), event_id=event.id,
                 camera_id=event.camera_id, district=event.district)
@@ -88,7 +92,7 @@ def acknowledge(session: Session, event: Event, user: User, ip: str | None = Non
     event.acknowledged_at, event.acknowledger = utcnow(), user
     audit.record(session, user, "event.acknowledge", "event", event.id, None,
                  {"acknowledged_at": iso(event.acknowledged_at)}, ip=ip)
-    _announce(session, event)
+    announce_update(session, event)
     return event
 
 
@@ -112,8 +116,17 @@ def review(session: Session, event: Event, user: User, decision: str, reason: st
         event.acknowledged_at, event.acknowledger = event.reviewed_at, user
     audit.record(session, user, f"event.{decision}", "event", event.id, before, _review_state(event),
                  note=event.review_note, ip=ip)
-    _announce(session, event)
+    announce_update(session, event)
     return event
+
+
+def event_by_clip(session: Session, clip_path: str) -> Event | None:
+    return session.scalar(select(Event).where(Event.clip == clip_path))
+
+
+def recording_events(session: Session, camera_id: str) -> list[Event]:
+    """Events whose clip was still being written (by a worker that then stopped)."""
+    return list(session.scalars(select(Event).where(Event.camera_id == camera_id, Event.clip_state == "recording")))
 
 
 def get_event(session: Session, event_id: int) -> Event | None:

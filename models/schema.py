@@ -87,6 +87,11 @@ class Event(Base):
     reviewed_at: Mapped[datetime | None]
     review_reason: Mapped[str | None] = mapped_column(String(32))  # false_detection, permitted, duplicate, other
     review_note: Mapped[str | None] = mapped_column(Text)
+    clip: Mapped[str | None] = mapped_column(Text)  # media path of the incident clip
+    clip_state: Mapped[str] = mapped_column(String(16), default="none")  # none, recording, complete, incomplete, failed
+    clip_started_at: Mapped[datetime | None]
+    clip_ended_at: Mapped[datetime | None]
+    media_purged_at: Mapped[datetime | None]  # retention removed the media files (the row stays)
     snapshot: Mapped[str] = mapped_column(Text)  # media path of the clean JPEG
     snapshot_annotated: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(default=dict)  # rule parameters and other evidence
@@ -96,6 +101,21 @@ class Event(Base):
     camera: Mapped[Camera] = relationship()
     reviewer: Mapped["User | None"] = relationship(foreign_keys=[reviewed_by])
     acknowledger: Mapped["User | None"] = relationship(foreign_keys=[acknowledged_by])
+
+
+class EvidenceFile(Base):
+    """A file of an event's evidence package with its SHA-256, taken when the file was made."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (UniqueConstraint("event_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # snapshot, snapshot_annotated, crop_owner, clip, metadata
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FeedEntry(Base):

@@ -20,8 +20,10 @@ from collections import deque
 import av
 
 from .backoff import Backoff
+from .clips import ClipResult, ClipWriter
 from .frames import Frame, display_size, to_bgr
 from .health import CameraHealth, CameraState
+from .packets import PacketRing, StoredPacket, StreamFormat
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class CameraSource:
         offline_after_s: float = 10.0,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 30.0,
+        keep_s: float = 0.0,
     ):
         self.camera_id = camera_id
         self.url = url
@@ -94,6 +97,11 @@ class CameraSource:
         self._frames_processed = 0
         self._frames_skipped = 0
         self._in_rate = RateMeter()
+        # compressed packets for incident clips (keep_s = 0: no clips)
+        self.ring = PacketRing(keep_s) if keep_s > 0 else None
+        self._clips: list[ClipWriter] = []
+        self._finished: list[ClipResult] = []
+        self._clip_lock = threading.Lock()
         self._processed_rate = RateMeter()
         self._skipped_rate = RateMeter()
 
@@ -103,12 +111,19 @@ class CameraSource:
         self._spawn_reader()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> list[ClipResult]:
+        """Stops reading; clips still being written are closed as they are (and returned)."""
         self._stop.set()
         with self._lock:
             self._new_frame.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+        with self._clip_lock:
+            for clip in self._clips:
+                self._finished.append(clip.close(complete=False))
+            self._clips = []
+            done, self._finished = self._finished, []
+        return done
 
     def _spawn_reader(self) -> None:
         self._generation += 1
@@ -161,15 +176,25 @@ class CameraSource:
     def _read_once(self, generation: int) -> None:
         container = self._open()
         self._connects += 1
+        connection = self._connects
         try:
             stream = container.streams.video[0]
+            fmt = StreamFormat.of(stream)
             paced_start: float | None = None
             first_pts: float | None = None
             got_frames = 0
+            offset: float | None = None  # camera timeline -> wall clock, fixed per connection
             for packet in container.demux(stream):
                 self._last_progress = time.time()
                 if self._stop.is_set() or generation != self._generation:
                     return
+                if self.ring is not None and packet.pts is not None and packet.size:
+                    pts_s = float(packet.pts * packet.time_base)
+                    if offset is None:
+                        offset = time.time() - pts_s
+                    dts_s = float(packet.dts * packet.time_base) if packet.dts is not None else pts_s
+                    self._store(StoredPacket(bytes(packet), pts_s + offset, dts_s + offset, packet.is_keyframe,
+                                             fmt, connection))
                 for frame in packet.decode():
                     pts_s = float(frame.time) if frame.time is not None else None
                     if self.is_file and pts_s is not None:  # replay at real speed
@@ -201,6 +226,42 @@ class CameraSource:
             self._native_size = display_size(frame)
             self._new_frame.notify_all()
         self._in_rate.tick(now)
+
+    def _store(self, p: StoredPacket) -> None:
+        with self._clip_lock:
+            self.ring.push(p)
+            for clip in self._clips:
+                clip.feed(p)
+            self._close_due(p.t)
+
+    def _close_due(self, now: float) -> None:
+        for clip in [c for c in self._clips if c.due(now)]:
+            self._clips.remove(clip)
+            self._finished.append(clip.close())
+
+    # ----------------------------------------------------------------- incident clips
+    def record(self, clip_id: str, path, start_t: float, end_t: float) -> bool:
+        """Writes the camera's video from `start_t` (from the keyframe before it, as far back as the
+        buffer reaches) to `end_t` into an MP4 at `path`. Returns False when clips are off."""
+        if self.ring is None:
+            return False
+        with self._clip_lock:
+            clip = ClipWriter(clip_id, path, start_t, end_t)
+            for p in self.ring.since(start_t):  # the past, then the live packets as they come
+                clip.feed(p)
+            self._clips.append(clip)
+        return True
+
+    def finished_clips(self, now: float | None = None) -> list[ClipResult]:
+        """Clips that are done: their window has passed (also when the camera sent nothing since)."""
+        with self._clip_lock:
+            self._close_due(time.time() if now is None else now)
+            done, self._finished = self._finished, []
+        return done
+
+    def set_keep(self, keep_s: float) -> None:
+        if self.ring is not None:
+            self.ring.keep_s = keep_s
 
     # ----------------------------------------------------------------- consumer side
     def latest(self, after_seq: int = 0, wait_s: float = 0.0) -> Frame | None:

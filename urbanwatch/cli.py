@@ -23,9 +23,12 @@ err = Console(stderr=True)
 
 
 def _register_subcommands() -> None:
+    from .evidence_cli import purge, verify
     from .users_cli import users_app
 
     app.add_typer(users_app, name="users")
+    app.command()(verify)
+    app.command()(purge)
 
 ConfigOption = Annotated[
     Path,

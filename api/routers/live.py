@@ -13,7 +13,8 @@ router = APIRouter(tags=["live"])
 
 
 def _visible(p: Principal, message: dict) -> bool:
-    return p.scope.allows(message.get("district"))
+    district = message.get("district")
+    return district is None or p.scope.allows(district)  # system messages are for everyone
 
 
 async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, p: Principal, since: int | None) -> None:

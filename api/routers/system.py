@@ -1,12 +1,17 @@
+import shutil
+
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import feed
+from models.schema import FeedEntry
+from models.serialize import feed_message
 from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
-from ..security import Principal, admin
+from ..security import Principal, admin, signed_in
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -25,3 +30,18 @@ def health(session: Session = Depends(get_session)) -> dict:
 def workers(request: Request, p: Principal = Depends(admin)) -> list[dict]:
     supervisor = getattr(request.app.state, "supervisor", None)
     return supervisor.status() if supervisor else []
+
+
+@router.get("/system/status", summary="Media disk and the latest system warning, for the console's banner")
+def system_status(request: Request, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+
+
+
+    root = request.app.state.settings.storage.resolved_media_dir
+    usage = shutil.disk_usage(root)
+    warning = session.scalar(select(FeedEntry).where(FeedEntry.type == "system.warning")
+                             .order_by(FeedEntry.id.desc()).limit(1))
+    return {"media_free_percent": round(100 * usage.free / usage.total, 1),
+            "media_free_gb": round(usage.free / 1e9, 1),
+            "min_free_percent": request.app.state.settings.retention.min_free_percent,
+            "last_warning": feed_message(warning) if warning else None}

@@ -166,6 +166,7 @@ async function showDetail(id) {
   const owner = (ev.crop_urls || {}).owner;
   $("#detail-owner-figure").hidden = !owner;
   if (owner) $("#detail-owner").src = owner;
+  $("#detail-evidence").href = `/api/events/${ev.id}/evidence.zip`;
   const clip = $("#detail-clip");
   clip.hidden = !ev.clip_url;
   if (ev.clip_url && clip.getAttribute("src") !== ev.clip_url) clip.src = ev.clip_url;

@@ -3,6 +3,7 @@ import { api, ApiError, setCsrf, whenSignedOut } from "/static/api.js";
 import * as A from "/static/alerts.js";
 import { cameras, cameraStatus, loadCameras, renderCameras } from "/static/cameras.js";
 import { fmtTime, lang, setLang, t, translatePage } from "/static/i18n.js";
+import { initReview, onReviewKey, openReview } from "/static/review.js";
 import { initZones, openZones } from "/static/zones.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -23,10 +24,11 @@ function applyLang(l) {
 }
 
 function showView(name) {
-  for (const v of ["alerts", "cameras", "zones"]) $(`#${v}-view`).hidden = v !== name;
+  for (const v of ["alerts", "review", "cameras", "zones"]) $(`#${v}-view`).hidden = v !== name;
   for (const b of document.querySelectorAll(".tabs button")) b.setAttribute("aria-selected", String(b.dataset.view === name));
   if (name === "cameras") renderCameras();
   if (name === "zones") openZones();
+  if (name === "review") openReview();
 }
 
 function applyRole() {
@@ -51,6 +53,9 @@ async function signedIn(me) {
     app.tz = A.alerts.tz = cameras.tz = info.timezone;
   } catch (e) { console.warn(e); }
   await Promise.all([loadCameras(), A.load()]);
+  api("/api/system/status").then((st) => {
+    if (st.last_warning && st.media_free_percent < st.min_free_percent + 2) showWarning(st.last_warning);
+  }).catch(() => {});
   app.lastId = A.alerts.maxId;
   connect();
   app.timers.push(setInterval(() => loadCameras().catch(() => {}), 5000));
@@ -104,6 +109,7 @@ function handle(msg) {
   app.lastId = msg.id;
   if (msg.type === "event.new" || msg.type === "event.updated") A.upsert(msg.event, { fresh: msg.type === "event.new" });
   else if (msg.type === "camera.status") cameraStatus(msg);
+  else if (msg.type === "system.warning") showWarning(msg);
 }
 
 function connect() {
@@ -118,6 +124,13 @@ function connect() {
     setTimeout(() => app.me && connect(), app.retry);
     app.retry = Math.min(app.retry * 2, 15000);
   };
+}
+
+function showWarning(w) {
+  if (!w || w.code !== "low_disk") return;
+  const b = $("#banner");
+  b.textContent = t("banner.low_disk", { free: w.free_percent, n: w.purged_early }) + (w.still_low ? t("banner.still_low") : "");
+  b.hidden = false;
 }
 
 // ------------------------------------------------------------------ start
@@ -144,8 +157,13 @@ async function main() {
   $("#bulk-confirm").addEventListener("click", () => A.startReview("confirm", [...A.alerts.picked]));
   $("#bulk-dismiss").addEventListener("click", () => A.startReview("dismiss", [...A.alerts.picked]));
   $("#bulk-clear").addEventListener("click", A.clearPicked);
-  document.addEventListener("keydown", (e) => { if (app.me && !$("#alerts-view").hidden) A.onKey(e); });
+  document.addEventListener("keydown", (e) => {
+    if (!app.me) return;
+    if (!$("#alerts-view").hidden) A.onKey(e);
+    else if (!$("#review-view").hidden) onReviewKey(e);
+  });
   initZones();
+  initReview();
   applyLang(lang());
   if (!A.alerts.sound) { A.alerts.sound = true; A.toggleSound(); }
   tick();

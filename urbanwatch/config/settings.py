@@ -8,6 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from .base import Section
 from .camera import CameraConfig
 from .detector import DetectorConfig
+from .evidence import EvidenceConfig, RetentionConfig
 from .ingest import IngestConfig
 from .rules import RulesConfig
 from .server import ServerConfig
@@ -35,6 +36,8 @@ class Settings(Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     workers: WorkersConfig = Field(default_factory=WorkersConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")

@@ -44,7 +44,7 @@ def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] |
     )
 
 
-def build_source(settings: Settings, camera: CameraConfig) -> CameraSource:
+def build_source(settings: Settings, camera: CameraConfig, keep_s: float = 0.0) -> CameraSource:
     ing = settings.ingest
     return CameraSource(
         camera.id,
@@ -55,6 +55,7 @@ def build_source(settings: Settings, camera: CameraConfig) -> CameraSource:
         offline_after_s=ing.offline_after_s,
         backoff_initial_s=ing.backoff_initial_s,
         backoff_max_s=ing.backoff_max_s,
+        keep_s=keep_s,
     )
 
 

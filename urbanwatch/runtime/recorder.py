@@ -17,14 +17,17 @@ import numpy as np
 
 from models import Database
 from models.cameras import record_status_change
-from models.events import NewEvent, create_event, end_event
+from models.events import NewEvent, announce_update, create_event, end_event, event_by_clip
 from models.media import MediaStore
 from models.serialize import iso
 from models.types import from_epoch
+from streams.clips import ClipResult
 from streams.frames import Frame
 from streams.notify import FeedNotifier
 from vision.annotate import annotate, encode_jpeg, format_local_time
 from vision.violations import RuleEvent, Violation
+
+from .evidence import Provenance, record_clip, record_snapshots, write_package
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +52,24 @@ class CameraInfo:
     zone_kinds: dict[str, str]
 
 
+ClipRequester = Callable[[str, str, str, float, float], bool]  # camera, clip id, media path, start, end
+
+
 class Recorder:
-    def __init__(self, db: Database, media: MediaStore, notifier: FeedNotifier, timezone: str):
+    def __init__(
+        self,
+        db: Database,
+        media: MediaStore,
+        notifier: FeedNotifier,
+        provenance: Provenance,
+        request_clip: ClipRequester | None = None,
+    ):
         self.db = db
         self.media = media
         self.notifier = notifier
-        self.timezone = timezone
+        self.provenance = provenance
+        self.timezone = provenance.timezone
+        self.request_clip = request_clip
         self.cameras: dict[str, CameraInfo] = {}
         self._event_ids: dict[tuple[str, str, int], int] = {}  # (camera, zone, violation id) -> event id
         self._pending: deque[tuple[str, Callable[[], int | None]]] = deque()
@@ -129,6 +144,13 @@ class Recorder:
             frame.image, box, None if poly is None else poly * np.array([sx, sy]), cam.zone_kinds.get(v.zone, ""),
             label, header,
         )
+        # The clip is asked for now (the camera keeps only so much video), before anything is stored.
+        clip_path, clip_state = f"{stem}-clip.mp4", "none"
+        clip_start = v.started_at - self.provenance.pre_roll_s
+        if self.request_clip is not None and self.request_clip(
+            camera_id, stem, clip_path, clip_start, v.raised_at + self.provenance.post_roll_s
+        ):
+            clip_state = "recording"
         clean_path = self.media.write(f"{stem}-clean.jpg", encode_jpeg(frame.image))
         annotated_path = self.media.write(f"{stem}-annotated.jpg", encode_jpeg(annotated))
         crops = {name: self.media.write(f"{stem}-{name}.jpg", encode_jpeg(img)) for name, img in v.crops.items()}
@@ -150,6 +172,9 @@ class Recorder:
             snapshot_annotated=annotated_path,
             details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at,
                      "evidence": _evidence_json(v.evidence), "crops": crops},
+            clip=clip_path if clip_state == "recording" else None,
+            clip_state=clip_state,
+            clip_started_at=from_epoch(clip_start) if clip_state == "recording" else None,
         )
         key = (camera_id, v.zone, v.id)
 
@@ -157,11 +182,33 @@ class Recorder:
             with self.db.write() as s:
                 event = create_event(s, new)
                 event_id = event.id
+                record_snapshots(s, self.media, event)
+                write_package(s, self.media, event, self.provenance)
             self._event_ids[key] = event_id
             log.info("event %d: %s on %s/%s (%s)", event_id, v.type, camera_id, v.zone, v.class_name)
             return event_id
 
         return job
+
+    def clip_finished(self, result: ClipResult) -> None:
+        """A clip is done (or cut short): store its state and hash, rewrite the package, announce."""
+
+        def job() -> int | None:
+            with self.db.write() as s:
+                event = event_by_clip(s, self._clip_path(result))
+                if event is None:
+                    log.warning("clip %s belongs to no stored event", result.path)
+                    return None
+                record_clip(s, self.media, event, result)
+                write_package(s, self.media, event, self.provenance)
+                announce_update(s, event)
+                return event.id
+
+        self._pending.append((f"clip {result.clip_id}", job))
+        self.flush()
+
+    def _clip_path(self, result: ClipResult) -> str:
+        return result.path.resolve().relative_to(self.media.root).as_posix()
 
     def _ended_job(self, key: tuple[str, str, int], v: Violation) -> Callable[[], int | None]:
         def job() -> int | None:

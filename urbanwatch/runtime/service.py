@@ -12,6 +12,7 @@ from models import Database
 
 from ..config import Settings
 from .registry import sync_cameras
+from .retention import Purger, PurgeSchedule
 from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def run_service(settings: Settings, log_level: str = "INFO") -> None:
     db = prepare_database(settings)
     supervisor = Supervisor(settings, log_level)
     supervisor.start()
+    purging = PurgeSchedule(Purger(settings, db), settings.retention.purge_every_min * 60)
+    purging.start()
     app = create_app(settings, db)
     app.state.supervisor = supervisor
     try:
@@ -68,5 +71,6 @@ def run_service(settings: Settings, log_level: str = "INFO") -> None:
                     ws_ping_interval=20, ws_ping_timeout=20)
     finally:
         log.info("stopping workers")
+        purging.stop()
         supervisor.stop()
         db.dispose()

@@ -20,7 +20,7 @@ import numpy as np
 
 from models import Database
 from models.cameras import active_zones, update_health, zones_version
-from models.events import active_events, end_event
+from models.events import active_events, announce_update, end_event, recording_events
 from models.media import MediaStore
 from models.types import from_epoch, utcnow
 from streams.camera import CameraSource
@@ -33,11 +33,13 @@ from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
 from .build import OPTIONAL_CLASSES, build_analyzer, build_rule, build_source, detector_classes
+from .evidence import Provenance, model_digest, recover_clip, write_package
 from .recorder import CameraInfo, Recorder
 
 log = logging.getLogger(__name__)
 
 HEALTH_EVERY_S = 2.0
+CLIP_MARGIN_S = 30.0
 LIVE_PICTURE_EVERY_S = 5.0
 REPORTED_STATES = (CameraState.ONLINE, CameraState.OFFLINE)
 
@@ -63,15 +65,35 @@ class Worker:
         self.cameras = [settings.camera(cid) for cid in camera_ids]
         self.db = Database(settings.storage.resolved_database_url)
         self.notifier = FeedNotifier(settings.storage.redis_url)
-        self.recorder = Recorder(
-            self.db, MediaStore(settings.storage.resolved_media_dir), self.notifier, settings.timezone
-        )
-        det = settings.detector
+        det, ev = settings.detector, settings.evidence
+        provenance = Provenance(det.model, model_digest(det.model), det.imgsz, det.confidence, settings.timezone,
+                                ev.pre_roll_s, ev.post_roll_s)
+        self.media = MediaStore(settings.storage.resolved_media_dir)
+        self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
+                                 self._request_clip if ev.clips else None)
         self.detector = YoloDetector(
             det.model, det.imgsz, det.confidence, det.device,
             classes=detector_classes(settings), optional_classes=OPTIONAL_CLASSES,
         )
         self.runs: list[CameraRun] = []
+
+    # ------------------------------------------------------------------ clips
+    def _keep_s(self, zones: list[dict]) -> float:
+        """Video each camera keeps: the pre-roll, plus the longest time a rule waits before alerting
+        (a clip starts pre-roll before the object appeared), plus a margin for the owner to leave."""
+        if not self.settings.evidence.clips:
+            return 0.0
+        longest = max((z["params"].get("dwell_s") or z["params"].get("unattended_s") or 0 for z in zones), default=0)
+        return self.settings.evidence.pre_roll_s + longest + CLIP_MARGIN_S
+
+    def _request_clip(self, camera_id: str, clip_id: str, rel_path: str, start_t: float, end_t: float) -> bool:
+        run = next((r for r in self.runs if r.config.id == camera_id), None)
+        return run is not None and run.source.record(clip_id, self.media.path(rel_path), start_t, end_t)
+
+    def _collect_clips(self, now: float) -> None:
+        for run in self.runs:
+            for result in run.source.finished_clips(now):
+                self.recorder.clip_finished(result)
 
     # ------------------------------------------------------------------ set-up
     def _stored_zones(self, camera_id: str) -> tuple[list[dict], dict[str, int], int]:
@@ -88,7 +110,8 @@ class Worker:
             if not cam.enabled:
                 continue
             zones, ids, version = self._stored_zones(cam.id)
-            run = CameraRun(cam, build_source(self.settings, cam), build_analyzer(self.settings, cam, zones),
+            run = CameraRun(cam, build_source(self.settings, cam, self._keep_s(zones)),
+                            build_analyzer(self.settings, cam, zones),
                             interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now)
             self.recorder.add_camera(self._camera_info(cam, zones, ids))
             self._restore(run, now)
@@ -119,6 +142,7 @@ class Worker:
             rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
             ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
+            run.source.set_keep(self._keep_s(zones))
             self.recorder.add_camera(self._camera_info(run.config, zones, ids))
             if ended:
                 self.recorder.rule_events(run.config.id, None, ended)
@@ -139,7 +163,13 @@ class Worker:
 
     def _restore(self, run: CameraRun, now: float) -> None:
         """Events still active from before a restart: the rules remember them instead of alerting
-        again; events of zones that are gone are ended."""
+        again; events of zones that are gone are ended. Clips a stopped worker left half-written
+        are kept as they are (they play up to their last fragment) and hashed."""
+        with self.db.write() as s:
+            for e in recording_events(s, run.config.id):
+                recover_clip(s, self.media, e)
+                write_package(s, self.media, e, self.recorder.provenance)
+                announce_update(s, e)
         zones = {r.zone.name for r in run.analyzer.rules}
         with self.db.session() as s:
             events = active_events(s, run.config.id)
@@ -175,6 +205,7 @@ class Worker:
                 now = time.time()
                 worked = self._detect_due(now)
                 if now >= next_health:
+                    self._collect_clips(now)
                     self._report_health(now)
                     try:
                         self._follow_zones(now)
@@ -187,7 +218,8 @@ class Worker:
                     stop.wait(min(0.5, max(0.01, upcoming - time.time())))
         finally:
             for run in self.runs:
-                run.source.stop(timeout=2)
+                for result in run.source.stop(timeout=2):  # clips cut short stay, as they are
+                    self.recorder.clip_finished(result)
             self._report_health(time.time())
             self.recorder.flush()
             if self.recorder.pending:

@@ -1,0 +1,219 @@
+// The nightly review: a chosen day's incidents by district and camera, clips inline, the digest.
+import { api } from "/static/api.js";
+import { alerts, upsert } from "/static/alerts.js";
+import { cameras } from "/static/cameras.js";
+import { fmtTime, t } from "/static/i18n.js";
+
+const $ = (sel) => document.querySelector(sel);
+const TYPE_COLORS = { encroachment: "#ffb020", dumping: "#3d8bfd" };
+const rv = { day: null, items: [], current: -1 };
+
+function localDay(offsetDays) {
+  const d = new Date(Date.now() + offsetDays * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: alerts.tz }).format(d); // YYYY-MM-DD
+}
+
+function nextDay(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+function params() {
+  const q = new URLSearchParams({ date: rv.day });
+  const district = $("#review-district").value;
+  if (district) q.append("district", district);
+  return q;
+}
+
+export async function openReview() {
+  if (!$("#review-date").value) $("#review-date").value = localDay(-1); // last night, by default
+  const districts = [...new Set([...cameras.list.values()].map((c) => c.district))].sort();
+  const sel = $("#review-district");
+  const chosen = sel.value;
+  sel.replaceChildren(new Option(t("filter.alldistricts"), ""));
+  for (const d of districts) sel.append(new Option(d, d));
+  sel.value = chosen;
+  await loadDay();
+}
+
+async function loadDay() {
+  rv.day = $("#review-date").value;
+  const q = new URLSearchParams({ since: `${rv.day}T00:00:00`, until: `${nextDay(rv.day)}T00:00:00`, limit: 500 });
+  for (const [id, key] of [["#review-district", "district"], ["#review-type", "type"], ["#review-status", "status"]]) {
+    if ($(id).value) q.append(key, $(id).value);
+  }
+  const items = [];
+  for (let offset = 0; ; offset += 500) {
+    q.set("offset", offset);
+    const page = await api(`/api/events?${q}`);
+    items.push(...page.items);
+    if (items.length >= page.total || !page.items.length) break;
+  }
+  // by district, then camera, then time of day
+  items.sort((a, b) => a.district.localeCompare(b.district) || a.camera_name.localeCompare(b.camera_name)
+    || a.raised_at.localeCompare(b.raised_at));
+  rv.items = items;
+  rv.current = -1;
+  $("#review-csv").href = `/api/digest.csv?${params()}`;
+  renderList();
+  renderDigest(await api(`/api/digest?${params()}`));
+  $("#review-item").replaceChildren(Object.assign(document.createElement("p"), { className: "empty", textContent: t("review.pick") }));
+}
+
+function renderList() {
+  const root = $("#review-list");
+  root.replaceChildren();
+  if (!rv.items.length) {
+    root.append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("review.none") }));
+    return;
+  }
+  let district = null;
+  let camera = null;
+  rv.items.forEach((ev, i) => {
+    if (ev.district !== district) {
+      district = ev.district;
+      camera = null;
+      root.append(Object.assign(document.createElement("h2"), { textContent: district }));
+    }
+    if (ev.camera_id !== camera) {
+      camera = ev.camera_id;
+      root.append(Object.assign(document.createElement("h3"), { textContent: ev.camera_name }));
+    }
+    const row = document.createElement("button");
+    row.type = "button";
+    row.className = "review-row";
+    row.dataset.index = i;
+    row.dataset.status = ev.status;
+    row.textContent = `${fmtTime(ev.raised_at, alerts.tz)} · ${t("type." + ev.type)} · ${ev.zone_name} · ${t("status." + ev.status)}`;
+    row.addEventListener("click", () => pick(i));
+    root.append(row);
+  });
+}
+
+function bar(label, counts, max) {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const width = 360;
+  let x = 0;
+  const parts = Object.entries(counts).map(([type, n]) => {
+    const w = (n / max) * width;
+    const rect = `<rect x="${x}" y="0" width="${w}" height="14" fill="${TYPE_COLORS[type] || "#999"}"><title>${t("type." + type)}: ${n}</title></rect>`;
+    x += w;
+    return rect;
+  });
+  const safe = label.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  return `<div class="bar"><span class="bar-label">${safe}</span><svg width="${width + 40}" height="14" role="img" aria-label="${safe}: ${total}">${parts.join("")}<text x="${x + 6}" y="12">${total}</text></svg></div>`;
+}
+
+function renderDigest(data) {
+  const root = $("#digest");
+  root.replaceChildren();
+  for (const d of data.districts) {
+    const card = document.createElement("article");
+    card.className = "digest-card";
+    const rate = d.confirmation_rate == null ? "–" : `${Math.round(d.confirmation_rate * 100)}%`;
+    const types = Object.entries(d.by_type).map(([k, n]) => `${t("type." + k)}: ${n}`).join(" · ");
+    const cams = Object.values(d.by_camera);
+    const max = Math.max(1, ...cams.map((c) => c.total));
+    card.innerHTML = `<h2></h2><p class="digest-line"></p><p class="digest-line"></p>
+      <h3>${t("review.by_camera")}</h3><div class="bars">${cams.map((c) => bar(c.name, c.by_type, max)).join("")}</div>
+      <h3>${t("review.repeats")}</h3><ul class="repeats"></ul>`;
+    card.querySelector("h2").textContent = `${d.district} – ${t("review.events", { n: d.events })}`;
+    const lines = card.querySelectorAll(".digest-line");
+    lines[0].textContent = types;
+    lines[1].textContent = `${t("review.rate")}: ${rate} (${t("status.confirmed")} ${d.by_status.confirmed || 0}, ${t("status.dismissed")} ${d.by_status.dismissed || 0}, ${t("status.unreviewed")} ${d.by_status.unreviewed || 0})`;
+    const ul = card.querySelector(".repeats");
+    for (const r of d.repeat_locations) {
+      ul.append(Object.assign(document.createElement("li"), { textContent: t("review.repeat", { camera: r.camera_name, zone: r.zone, n: r.count }) }));
+    }
+    if (!d.repeat_locations.length) ul.append(Object.assign(document.createElement("li"), { textContent: "–" }));
+    root.append(card);
+  }
+}
+
+function pick(i) {
+  if (i < 0 || i >= rv.items.length) return;
+  rv.current = i;
+  const ev = rv.items[i];
+  for (const row of document.querySelectorAll(".review-row")) row.classList.toggle("current", Number(row.dataset.index) === i);
+  document.querySelector(`.review-row[data-index="${i}"]`)?.scrollIntoView({ block: "nearest" });
+  const box = $("#review-item");
+  box.replaceChildren();
+  const h = document.createElement("h2");
+  h.textContent = `#${ev.id} ${t("type." + ev.type)} – ${ev.camera_name} · ${fmtTime(ev.raised_at, alerts.tz, true)}`;
+  box.append(h);
+  if (ev.clip_url) {
+    const video = document.createElement("video");
+    video.controls = true;
+    video.preload = "metadata";
+    video.src = ev.clip_url;
+    video.id = "review-clip";
+    box.append(video);
+  } else {
+    box.append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("review.noclip") }));
+  }
+  const img = document.createElement("img");
+  img.src = ev.snapshot_annotated_url;
+  img.alt = "";
+  img.className = "review-snapshot";
+  box.append(img);
+  const status = document.createElement("p");
+  status.textContent = `${t("fact.status")}: ${t("status." + ev.status)}${ev.reviewed_by ? ` – ${ev.reviewed_by}` : ""}`;
+  box.append(status);
+  const link = Object.assign(document.createElement("a"), { href: `/api/events/${ev.id}/evidence.zip`, textContent: t("detail.evidence") });
+  link.setAttribute("download", "");
+  box.append(link);
+  if (["supervisor", "admin"].includes(alerts.me?.role)) {
+    const form = document.createElement("div");
+    form.className = "actions";
+    form.innerHTML = `<button type="button" class="confirm" id="rv-confirm"></button>
+      <select id="rv-reason"><option value=""></option></select>
+      <button type="button" class="dismiss" id="rv-dismiss"></button>`;
+    form.querySelector("#rv-confirm").textContent = t("action.confirm");
+    form.querySelector("#rv-dismiss").textContent = t("action.dismiss");
+    const sel = form.querySelector("#rv-reason");
+    sel.options[0].textContent = t("review.reason");
+    for (const r of ["false_detection", "permitted", "duplicate", "other"]) sel.append(new Option(t("reason." + r), r));
+    form.querySelector("#rv-confirm").addEventListener("click", () => decide("confirm"));
+    form.querySelector("#rv-dismiss").addEventListener("click", () => decide("dismiss"));
+    box.append(form);
+  }
+}
+
+async function decide(decision) {
+  const ev = rv.items[rv.current];
+  if (!ev || !["supervisor", "admin"].includes(alerts.me?.role)) return;
+  let reason = null;
+  if (decision === "dismiss") {
+    reason = $("#rv-reason")?.value || null;
+    if (!reason) {
+      $("#rv-reason")?.focus(); // choose why first, then D again
+      return;
+    }
+  }
+  const updated = await api(`/api/events/${ev.id}/review`, { method: "POST", body: { decision, reason } });
+  rv.items[rv.current] = updated;
+  upsert(updated);
+  renderList();
+  pick(rv.current);
+}
+
+export function onReviewKey(e) {
+  if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+  const key = e.key.toLowerCase();
+  if (key === "j" || e.key === "ArrowDown") pick(rv.current + 1);
+  else if (key === "k" || e.key === "ArrowUp") pick(Math.max(0, rv.current - 1));
+  else if (e.key === " ") {
+    const v = $("#review-clip");
+    if (v) v.paused ? v.play() : v.pause();
+  } else if (key === "c") decide("confirm");
+  else if (key === "d") decide("dismiss");
+  else return;
+  e.preventDefault();
+}
+
+export function initReview() {
+  for (const id of ["#review-date", "#review-district", "#review-type", "#review-status"]) {
+    $(id).addEventListener("change", loadDay);
+  }
+}

@@ -1,0 +1,95 @@
+"""The daily digest of a district: what was detected where, what became of it, where it repeats."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .schema import Event
+
+
+def day_events(session: Session, start: datetime, end: datetime, districts: list[str] | None) -> list[Event]:
+    q = select(Event).where(Event.raised_at >= start, Event.raised_at < end).options(selectinload(Event.camera))
+    if districts is not None:
+        q = q.where(Event.district.in_(districts))
+    return list(session.scalars(q.order_by(Event.raised_at)))
+
+
+@dataclass
+class Repeat:
+    camera_id: str
+    camera_name: str
+    zone: str
+    type: str
+    count: int
+    event_ids: list[int]
+    bbox: list[float]  # of the first event
+
+
+@dataclass
+class DistrictDigest:
+    district: str
+    events: int = 0
+    by_type: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    by_camera: dict = field(default_factory=dict)  # camera id -> {name, total, by type}
+    by_zone: Counter = field(default_factory=Counter)  # "camera/zone" -> count
+    repeats: list[Repeat] = field(default_factory=list)
+
+    @property
+    def confirmation_rate(self) -> float | None:
+        decided = self.by_status["confirmed"] + self.by_status["dismissed"]
+        return self.by_status["confirmed"] / decided if decided else None
+
+    def to_dict(self) -> dict:
+        return {
+            "district": self.district, "events": self.events, "by_type": dict(self.by_type),
+            "by_status": dict(self.by_status), "confirmation_rate": self.confirmation_rate,
+            "by_camera": self.by_camera, "by_zone": dict(self.by_zone),
+            "repeat_locations": [vars(r) for r in self.repeats],
+        }
+
+
+def _again_at(first: Event, later: Event) -> bool:
+    """The same spot (boxes overlapping by IoU >= 0.3) after the first event there had ended: a
+    repeat, not two objects side by side."""
+    a, b = first.bbox, later.bbox
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    ended = first.ended_at is not None and first.ended_at <= later.started_at
+    return union > 0 and inter / union >= 0.3 and ended
+
+
+def digest(events: list[Event]) -> list[DistrictDigest]:
+    out: dict[str, DistrictDigest] = {}
+    spots: dict[tuple, list[list[Event]]] = defaultdict(list)
+    for e in events:
+        d = out.setdefault(e.district, DistrictDigest(e.district))
+        d.events += 1
+        d.by_type[e.type] += 1
+        d.by_status[e.status] += 1
+        cam = d.by_camera.setdefault(e.camera_id, {"name": e.camera.name, "total": 0, "by_type": {}})
+        cam["total"] += 1
+        cam["by_type"][e.type] = cam["by_type"].get(e.type, 0) + 1
+        d.by_zone[f"{e.camera_id}/{e.zone_name}"] += 1
+        clusters = spots[(e.district, e.camera_id, e.zone_name, e.type)]
+        for c in clusters:
+            if _again_at(c[-1], e):
+                c.append(e)
+                break
+        else:
+            clusters.append([e])
+    for (district, camera_id, zone, type_), clusters in spots.items():
+        for c in clusters:
+            if len(c) >= 2:
+                out[district].repeats.append(Repeat(camera_id, c[0].camera.name, zone, type_, len(c),
+                                                    [e.id for e in c], c[0].bbox))
+    for d in out.values():
+        d.repeats.sort(key=lambda r: -r.count)
+    return sorted(out.values(), key=lambda d: d.district)
