@@ -77,7 +77,11 @@ class ClipWriter:
             self._stream = self._out.add_stream("libx264", rate=fmt.rate or 25)
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"preset": "veryfast", "crf": "23", "profile": "high"}
-        self._stream.width, self._stream.height = fmt.width, fmt.height
+        if self._decoder is not None:  # the encoder counts in the same ticks as the muxer
+            self._stream.codec_context.time_base = TB
+            self._stream.width, self._stream.height = fmt.width // 2 * 2, fmt.height // 2 * 2  # 4:2:0 needs even sizes
+        else:
+            self._stream.width, self._stream.height = fmt.width, fmt.height
         self._stream.time_base = TB
 
     def feed(self, p: StoredPacket) -> None:
@@ -119,7 +123,8 @@ class ClipWriter:
             self._out.mux(pkt)
             self._frames += 1
             return
-        for frame in self._decoder.decode(av.Packet(p.data)):
+        for decoded in self._decoder.decode(av.Packet(p.data)):
+            frame = decoded.reformat(width=self._stream.width, height=self._stream.height, format="yuv420p")
             frame.pts = max(self._last_dts + 1, round((p.t - self._t0) / TB))
             frame.time_base = TB
             self._last_dts = frame.pts

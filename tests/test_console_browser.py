@@ -234,3 +234,49 @@ def test_zone_editor_round_trip(system):
     # the worker picked it up without a restart
     events = wait_for_events(system, camera="q3-vo-van-tan", zone="goc_xe_cho")
     assert events[0]["zone_name"] == "goc_xe_cho"
+
+
+def test_nightly_review_plays_and_seeks_clips(system):
+    deadline = time.time() + 120
+    while time.time() < deadline:  # a clip whose post-roll has passed
+        done = [e for e in system.get("/api/events", camera="q1-le-loi", limit=100)["items"]
+                if e["clip_state"] == "complete"]
+        if done:
+            break
+        time.sleep(2)
+    assert done, "no finished clip"
+    target = done[0]
+    with browser_page() as page:
+        sign_in(page, system, "sup1")
+        page.wait_for_selector("#conn[data-state=live]")
+        page.click(".tabs button[data-view=review]")
+        day = page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Ho_Chi_Minh'}).format(new Date())")
+        page.fill("#review-date", day)
+        page.dispatch_event("#review-date", "change")
+        page.wait_for_selector(".review-row")
+        assert page.locator("#review-list h2").all_inner_texts() == ["Quận 1"]  # the supervisor's district only
+        assert page.locator(".digest-card h2").first.inner_text().startswith("Quận 1")
+        index = page.evaluate(
+            "(id) => [...document.querySelectorAll('.review-row')].findIndex((r) => r.textContent.includes(''))", 0)
+        page.click(f".review-row >> nth={index}")
+        for _ in range(200):  # J through the list to the incident with the finished clip
+            if page.locator(f"#review-item h2:has-text('#{target['id']} ')").count():
+                break
+            page.keyboard.press("j")
+        video = page.wait_for_selector("#review-clip")
+        page.wait_for_function("document.querySelector('#review-clip').readyState >= 1", timeout=20_000)
+        duration = page.evaluate("document.querySelector('#review-clip').duration")
+        assert duration > 20  # pre-roll, the dwell, post-roll
+        seeked = page.evaluate(
+            """() => new Promise((resolve) => {
+                const v = document.querySelector('#review-clip');
+                v.addEventListener('seeked', () => resolve(v.currentTime), {once: true});
+                v.currentTime = v.duration / 2;
+            })""")
+        assert abs(seeked - duration / 2) < 2.0  # seekable: the server answers byte ranges
+        page.keyboard.press(" ")
+        page.wait_for_function("!document.querySelector('#review-clip').paused", timeout=10_000)
+        assert video.is_visible()
+        csv_text = page.evaluate("async () => (await fetch(document.querySelector('#review-csv').href)).text()")
+        assert "district" in csv_text and "Quận 1" in csv_text and "Quận 3" not in csv_text
+        screenshot(page, "09-nightly-review")

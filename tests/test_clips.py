@@ -1,0 +1,158 @@
+"""Incident clips on real streams: before the request (pre-roll), across a camera outage, from a
+non-H.264 source; and files that play."""
+
+import os
+import signal
+import time
+
+import av
+import pytest
+
+from streams.camera import CameraSource
+from streams.packets import PacketRing, StoredPacket, StreamFormat
+
+from .conftest import shared_path
+
+
+def decode_all(path):
+    """(frames, codec, seconds between first and last frame) of a video file."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        times = [f.time for f in c.decode(s) if f.time is not None]
+        return len(times), s.codec_context.name, (times[-1] - times[0]) if times else 0.0
+
+
+def wait_clip(src, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = src.finished_clips()
+        if done:
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError("clip not finished")
+
+
+def test_ring_keeps_whole_groups_of_pictures():
+    fmt = StreamFormat("h264", 640, 360, None, b"")
+    ring = PacketRing(keep_s=3.0)
+    for i in range(100):  # 10 s at 10 packets/s, a keyframe every second
+        ring.push(StoredPacket(b"x" * 100, i / 10, i / 10, i % 10 == 0, fmt, 1))
+    assert 2.9 <= ring.seconds <= 3.0 and ring.nbytes == 3100
+    since = ring.since(8.45)
+    assert since[0].keyframe and since[0].t == 8.0 and since[-1].t == 9.9
+    assert ring.since(0.0)[0].t == 7.0  # as far back as it reaches, from a keyframe
+
+
+def test_clip_reaches_back_before_the_request(rtsp_camera, curb_clip, tmp_path):
+    cam = rtsp_camera(curb=curb_clip)
+    src = CameraSource("c", cam.url("curb"), keep_s=20).start()
+    try:
+        assert src.latest(wait_s=10) is not None
+        time.sleep(6)
+        asked = time.time()
+        assert src.record("c1", tmp_path / "c1.mp4", asked - 4, asked + 3)
+        result = wait_clip(src)
+    finally:
+        src.stop()
+    assert result.complete and not result.transcoded
+    assert result.start_t <= asked - 3.9 and result.end_t >= asked + 2.5
+    frames, codec, seconds = decode_all(result.path)
+    assert codec == "h264" and 6.0 <= seconds <= 8.0 and frames >= 150  # the camera's 30 fps, untouched
+
+
+def test_clip_written_while_the_camera_disconnects(rtsp_camera, curb_clip, tmp_path):
+    cam = rtsp_camera(curb=curb_clip)
+    src = CameraSource("c", cam.url("curb"), keep_s=20, read_timeout_s=2, open_timeout_s=2, offline_after_s=2,
+                       backoff_initial_s=0.3, backoff_max_s=1).start()
+    try:
+        assert src.latest(wait_s=10) is not None
+        time.sleep(3)
+        asked = time.time()
+        src.record("gap", tmp_path / "gap.mp4", asked - 2, asked + 14)
+        time.sleep(2)
+        cam.stop()  # the camera dies in the middle of the clip ...
+        time.sleep(3)
+        cam.start()  # ... and comes back before it ends
+        result = wait_clip(src, timeout=40)
+    finally:
+        src.stop()
+    frames, codec, seconds = decode_all(result.path)
+    assert codec == "h264" and frames > 100
+    # pictures from before the outage and after it, with the outage as a jump in time
+    assert seconds >= 10 and frames < 30 * seconds * 0.9
+    assert src.health().reconnects >= 1
+
+
+def test_clip_cut_short_still_plays(rtsp_camera, curb_clip, tmp_path):
+    """Stopping the camera reader mid-clip (as when its worker stops) leaves a playable file."""
+    cam = rtsp_camera(curb=curb_clip)
+    src = CameraSource("c", cam.url("curb"), keep_s=10).start()
+    assert src.latest(wait_s=10) is not None
+    time.sleep(2)
+    src.record("cut", tmp_path / "cut.mp4", time.time() - 1, time.time() + 60)
+    time.sleep(3)
+    (result,) = src.stop()
+    assert result.complete is False
+    frames, codec, _ = decode_all(result.path)
+    assert frames >= 60 and codec == "h264"
+
+
+def test_hevc_source_is_transcoded_for_browsers(tmp_path):
+    hevc = shared_path("data/clips/dumping/bag_dragged_hallway_hevc.mp4")
+    src = CameraSource("h", str(hevc), keep_s=10).start()
+    try:
+        assert src.latest(wait_s=10) is not None
+        time.sleep(2)
+        src.record("h1", tmp_path / "h1.mp4", time.time() - 1.5, time.time() + 1.5)
+        result = wait_clip(src)
+    finally:
+        src.stop()
+    assert result.transcoded
+    frames, codec, _ = decode_all(result.path)
+    assert codec == "h264" and frames >= 40  # ~3 s of the 30 fps source
+
+
+@pytest.mark.e2e
+def test_worker_killed_mid_clip_leaves_a_playable_clip(tmp_path, rtsp_camera, curb_clip, onnx_model):
+    import json
+    from pathlib import Path
+
+    from models import Database
+    from models.evidence import verify
+    from models.media import MediaStore
+
+    from .test_end_to_end import Service, curb_config
+
+    gt = json.loads(Path(str(curb_clip) + ".gt.json").read_text())
+    cam = rtsp_camera(curb=curb_clip)
+    config = curb_config(cam.url("curb"), onnx_model, gt)
+    config["evidence"] = {"pre_roll_s": 5, "post_roll_s": 120}  # a clip that is still being written
+    with Service(tmp_path, config) as svc:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            items = svc.get("/api/events")["items"]
+            if items:
+                break
+            time.sleep(0.5)
+        event = items[-1]
+        assert event["clip_state"] == "recording"
+        time.sleep(4)
+        (worker,) = svc.get("/api/workers")
+        os.kill(worker["pid"], signal.SIGKILL)  # the worker dies mid-clip
+        clip = svc.media / event["clip_url"].removeprefix("/media/")
+        frames, codec, _ = decode_all(clip)
+        assert frames > 60 and codec == "h264"  # plays up to its last fragment
+        # the restarted worker keeps it as an incomplete clip, hashed into the evidence
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            e = svc.get(f"/api/events/{event['id']}")
+            if e["clip_state"] != "recording":
+                break
+            time.sleep(0.5)
+        assert e["clip_state"] == "incomplete"
+    db = Database(svc.db_url)
+    with db.session() as s:
+        checks = verify(s, MediaStore(svc.media), event["id"])
+    db.dispose()
+    assert {c.kind for c in checks} >= {"snapshot", "snapshot_annotated", "clip", "metadata"}
+    assert all(c.status == "intact" for c in checks)
