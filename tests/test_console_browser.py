@@ -116,8 +116,8 @@ def test_live_alert_appears(system):
         body = [{"name": z["name"], "kind": z["kind"], "polygon": z["polygon"], **z["params"]} for z in zones] + [kerb]
         r = httpx.put(f"{system.http}/api/cameras/q1-le-loi/zones", json=body, headers=system.headers)
         assert r.status_code == 200, r.text
-        card = page.wait_for_selector("li.alert.fresh", timeout=60_000)
-        assert "lan_duong_ke_le" in card.inner_text()
+        card = page.wait_for_selector("li.alert.fresh:has-text('lan_duong_ke_le')", timeout=60_000)
+        assert "Lê Lợi" in card.inner_text()
         assert page.evaluate("window.__beeps") >= 1  # the audible cue
         screenshot(page, "03-live-alert")
 
