@@ -96,6 +96,8 @@ class CameraSource:
         self._error: str | None = None
         self._frames_processed = 0
         self._frames_skipped = 0
+        self._inferences = 0
+        self.target_fps: float | None = None  # the detect rate asked for, to show shed load
         self._in_rate = RateMeter()
         # compressed packets for incident clips (keep_s = 0: no clips)
         self.ring = PacketRing(keep_s) if keep_s > 0 else None
@@ -279,9 +281,11 @@ class CameraSource:
             self._taken_seq = seq
         return Frame(self.camera_id, seq, t, pts_s, to_bgr(frame, self.size), native)
 
-    def mark_processed(self, now: float | None = None) -> None:
+    def mark_processed(self, now: float | None = None, inferences: int = 1) -> None:
+        """A frame was analysed, with this many detector runs (tiles)."""
         now = time.time() if now is None else now
         self._frames_processed += 1
+        self._inferences += inferences
         self._processed_rate.tick(now)
 
     def health(self, now: float | None = None) -> CameraHealth:
@@ -308,4 +312,6 @@ class CameraSource:
             error=self._error if state != CameraState.ONLINE else None,
             width=w,
             height=h,
+            fps_target=self.target_fps,
+            inferences=self._inferences,
         )

@@ -26,8 +26,18 @@ class CameraHealth:
     error: str | None  # last connection error, for the console
     width: int | None = None
     height: int | None = None
+    fps_target: float | None = None  # the detect rate asked for
+    inferences: int = 0  # detector runs (tiles) over the frames analysed
+
+    @property
+    def shed(self) -> float:
+        """Share of the asked detect rate not served (the detector is overloaded), 0..1."""
+        if not self.fps_target or self.state != CameraState.ONLINE:
+            return 0.0
+        return max(0.0, round(1.0 - self.fps_processed / self.fps_target, 2))
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["state"] = str(self.state)
+        d["shed"] = self.shed
         return d

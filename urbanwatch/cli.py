@@ -145,6 +145,10 @@ def evaluate(
         Path | None, typer.Option("--config", "-c", help="Take detector settings from this configuration.")
     ] = None,
     fps: Annotated[float, typer.Option(help="Frames analysed per second of video, as a camera's detect fps.")] = 2.0,
+    imgsz: Annotated[int | None, typer.Option(help="Detector input size (default: the configuration's).")] = None,
+    tiles: Annotated[
+        bool | None, typer.Option("--tiles/--whole-frame", help="Detect in tiles over the zones, or on whole frames.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures and every alert here.")] = None,
 ) -> None:
     """Score the real pipeline on clips with ground truth.
@@ -174,8 +178,9 @@ def evaluate(
             err.print(f"[red]error[/red] {line}", highlight=False)
         raise typer.Exit(1) from None
     base = _load(config) if config else parse_config({}, Path.cwd())
-    if model:
-        base = base.model_copy(update={"detector": base.detector.model_copy(update={"model": model})})
+    changes = {k: v for k, v in (("model", model), ("imgsz", imgsz), ("tiles", tiles)) if v is not None}
+    if changes:
+        base = base.model_copy(update={"detector": base.detector.model_copy(update=changes)})
     if fps <= 0 or fps > 30:
         err.print("[red]error[/red] --fps must be in (0, 30]")
         raise typer.Exit(1)

@@ -9,7 +9,9 @@ import numpy as np
 from .categories import categorize
 from .detections import Detections
 from .observation import Observation
+from .scheduling import DetectionScheduler
 from .static_objects import StaticObjectDetector
+from .tiling import Tile, merge_tiles
 from .tracking import ObjectTracker
 from .violations import RuleEvent, Violation
 
@@ -49,11 +51,15 @@ class CameraAnalyzer:
         tracker: ObjectTracker | None,
         rules: list[ZoneRule],
         static: StaticObjectDetector | None = None,
+        scheduler: DetectionScheduler | None = None,
     ):
         self.class_to_category = class_to_category
         self.tracker = tracker
         self.rules = rules
         self.static = static
+        self.scheduler = scheduler  # None: the detector sees whole frames
+        self._planned: tuple[float, Detections, bool] | None = None  # static stage run by plan()
+        self._hold = np.zeros((0, 4), np.float32)  # people and vehicles of the last frame, image pixels
 
     @property
     def needs_static(self) -> bool:
@@ -73,19 +79,45 @@ class CameraAnalyzer:
         self.rules = rules
         return ended
 
+    def _static_stage(self, image: np.ndarray, t: float, scale, hold: np.ndarray) -> tuple[Detections, bool]:
+        resets = self.static.resets
+        regions = self.static.update(image, t, hold=hold).scaled(1 / scale[0], 1 / scale[1])
+        return regions, self.static.resets != resets
+
+    def plan(self, image: np.ndarray, t: float, scale=(1.0, 1.0)) -> list[Tile] | None:
+        """Where the detector should look in this frame (None: the whole frame). Runs the
+        static-object stage first: it also says what moved."""
+        if self.scheduler is None:
+            return None
+        self._planned = (t, *self._static_stage(image, t, scale, self._hold))
+        h, w = image.shape[:2]
+        return self.scheduler.plan(w, h, scale, t, self.static.motion_boxes(w, h))
+
+    def update_tiles(
+        self, tiles: list[Tile], results: list[Detections], t: float, image: np.ndarray, scale=(1.0, 1.0)
+    ) -> tuple[Observation, list[RuleEvent]]:
+        """The detector's results for the tiles of `plan()` (tile pixels)."""
+        fresh = merge_tiles([tile.to_image(d) for tile, d in zip(tiles, results, strict=True)])
+        seen = self.scheduler.carry(fresh, tiles, t)
+        return self.update(seen.scaled(1 / scale[0], 1 / scale[1]), t, image, scale)
+
     def observe(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
     ) -> Observation:
         d = categorize(detections, self.class_to_category)
         if self.tracker is not None:
             d = self.tracker.update(d)
+        covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
+        self._hold = covers.scaled(*scale).xyxy
         regions, reset = _no_static(), False
-        if self.static is not None and image is not None and self.needs_static:
-            covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
-            resets = self.static.resets
-            regions = self.static.update(image, t, hold=covers.scaled(*scale).xyxy)
-            regions = regions.scaled(1 / scale[0], 1 / scale[1])
-            reset = self.static.resets != resets
+        if self._planned is not None and self._planned[0] == t:
+            _, regions, reset = self._planned
+        elif self.static is not None and image is not None and self.needs_static:
+            regions, reset = self._static_stage(image, t, scale, self._hold)
+        self._planned = None
+        if not self.needs_static:
+            regions = _no_static()
+        elif len(regions) or "covered" not in regions.data:
             regions = regions.with_data(covered=coverage(regions, covers))
         return Observation(t, d, regions, image, scale, reset)
 

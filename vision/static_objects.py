@@ -31,6 +31,8 @@ import numpy as np
 
 from .detections import Detections
 
+Box = tuple[float, float, float, float]
+
 STATIC_CLASS = "static_object"
 
 
@@ -61,6 +63,7 @@ class StaticObjectDetector:
         self._window: np.ndarray | None = None
         self.last_reset_at: float | None = None
         self.resets = 0
+        self._moving: np.ndarray | None = None  # what changed against the short-term model, last frame
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -102,9 +105,11 @@ class StaticObjectDetector:
         fg_long = _clean(diff_long > self.p.threshold, self._kernel)
         fg_short = _clean(diff_short > self.p.threshold, self._kernel)
 
+        self._moving = fg_short
         if np.count_nonzero(fg_short) > self.p.global_change * fg_short.size:
             self.resets += 1
             self.reset(small, t)
+            self._moving = np.ones_like(fg_short)  # everything changed: look everywhere
             return _no_regions()
 
         # the state machine: static foreground accumulates, passing foreground holds, background drops
@@ -199,6 +204,17 @@ class StaticObjectDetector:
         if np.count_nonzero(ring) < 8:
             return False
         return bool(_edges(now)[ring].mean() < 0.8 * _edges(before)[ring].mean())
+
+    def motion_boxes(self, width: int, height: int, min_area: float = 0.0002) -> list[Box] | None:
+        """Boxes (in an image of width x height) around what moved at the last update; None before
+        the models have a frame to compare with (then everything counts as moving)."""
+        if self._moving is None:
+            return None
+        m = cv2.dilate(self._moving.astype(np.uint8), self._kernel, iterations=2)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        sx, sy = width / m.shape[1], height / m.shape[0]
+        keep = stats[1:, 4] >= min_area * m.size
+        return [(x * sx, y * sy, (x + w) * sx, (y + h) * sy) for x, y, w, h, _ in stats[1:][keep]]
 
     def background(self) -> np.ndarray | None:
         """The long-term background model (analysis size, float BGR), for views and checks."""

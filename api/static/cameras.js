@@ -46,7 +46,8 @@ export function renderCameras() {
     const since = cam.state_changed_at ? ` ${t("camera.since", { time: fmtTime(cam.state_changed_at, cameras.tz) })}` : "";
     card.querySelector(".cam-state").textContent = t("camera." + cam.state) + since;
     const fps = cam.health?.fps_processed != null ? t("camera.fps", { fps: cam.health.fps_processed }) : "";
-    card.querySelector(".cam-sub").textContent = [cam.district, cam.ward, fps].filter(Boolean).join(" · ");
+    const shed = cam.health?.shed > 0.1 ? t("camera.shed", { p: Math.round(cam.health.shed * 100) }) : "";
+    card.querySelector(".cam-sub").textContent = [cam.district, cam.ward, fps, shed].filter(Boolean).join(" · ");
     const img = card.querySelector("img");
     const src = `/api/cameras/${encodeURIComponent(cam.id)}/frame.jpg?t=${stamp}`;
     if (!$("#cameras-view").hidden && img.getAttribute("src") !== src) img.src = src;

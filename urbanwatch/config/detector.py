@@ -23,6 +23,21 @@ class DetectorConfig(Section):
         0.25, gt=0, lt=1, title="Confidence", description="Minimum detection confidence."
     )
     device: str = Field("cpu", title="Device", description="Inference device: cpu, cuda:0, ...")
+    tiles: bool = Field(
+        True,
+        title="Tiles",
+        description="Detect in tiles of the input size over the zones where something moved (and over all "
+        "zones every recheck_s), at full resolution: small objects keep their pixels and the detector does "
+        "less work. Off: the whole frame, shrunk to the input size.",
+    )
+    max_tiles: int = Field(
+        4, ge=1, le=32, title="Tiles per frame", description="At most this many tiles per frame; beyond, tiles "
+        "grow and are shrunk to the input size."
+    )
+    recheck_s: float = Field(
+        2.0, gt=0, le=60, title="Recheck", description="Seconds between looks at the whole of the zones "
+        "(objects standing still make no motion)."
+    )
     categories: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORIES.items()},
         title="Categories",

@@ -49,8 +49,11 @@ def to_json(results: list[ClipResult], model: str, fps: float) -> dict:
             "alerts": [a.to_dict() for a in r.alerts],
             "matches": r.score.matches,
             "frames_analysed": r.frames,
+            "detector_runs": r.inferences,
             "video_s": round(r.seconds, 2),
             "wall_s": round(r.wall_s, 2),
             **r.score.to_dict(),
         })
-    return {"model": model, "fps": fps, "clips": clips, "overall": overall(results).to_dict()}
+    runs, frames = sum(r.inferences for r in results), sum(r.frames for r in results)
+    return {"model": model, "fps": fps, "clips": clips, "overall": overall(results).to_dict(),
+            "detector_runs_per_frame": round(runs / max(1, frames), 2)}

@@ -14,6 +14,7 @@ from vision.detector import YoloDetector
 
 from ..config import Settings, parse_config
 from ..runtime.build import OPTIONAL_CLASSES, build_analyzer, detector_classes
+from ..runtime.detection import FrameJob, analyse
 from .ground_truth import GroundTruth
 from .scoring import Alert, Score, score_clip
 
@@ -26,6 +27,7 @@ class ClipResult:
     frames: int
     seconds: float  # of video
     wall_s: float  # to process it
+    inferences: int = 0  # detector runs (tiles or whole frames)
 
 
 def clip_settings(gt: GroundTruth, base: Settings, fps: float) -> Settings:
@@ -69,11 +71,13 @@ def run_clip(
     info = probe(str(gt.clip_path))
     alerts: list[Alert] = []
     n, started, t = 0, time.perf_counter(), 0.0
+    inferences = 0
     for t, _, image in sample_frames(str(gt.clip_path), camera.detect.fps):
-        detections = detector.detect([image])[0]
-        _, events = analyzer.update(detections, t, image)
-        alerts += [Alert(e.violation.type, e.violation.bbox, t) for e in events if e.kind == "raised"]
+        (result,) = analyse(detector, [FrameJob(analyzer, image, t, (1.0, 1.0))])
+        alerts += [Alert(e.violation.type, e.violation.bbox, t) for e in result.events if e.kind == "raised"]
+        inferences += result.inferences
         n += 1
         if on_frame:
             on_frame(t)
-    return ClipResult(gt, alerts, score_clip(gt, alerts), n, info.duration_s, time.perf_counter() - started)
+    return ClipResult(gt, alerts, score_clip(gt, alerts), n, info.duration_s, time.perf_counter() - started,
+                      inferences)

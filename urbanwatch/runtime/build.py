@@ -5,7 +5,9 @@ from __future__ import annotations
 from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
 from vision.rules import DumpingRule, SidewalkEncroachmentRule
+from vision.scheduling import DetectionScheduler
 from vision.static_objects import StaticObjectDetector
+from vision.tiling import TilePlanner
 from vision.tracking import ObjectTracker
 from vision.zones import PolygonZone
 
@@ -33,6 +35,13 @@ def build_rule(settings: Settings, z: dict):
     return DumpingRule(zone, params["unattended_s"])
 
 
+def build_scheduler(settings: Settings, zones: list[dict]) -> DetectionScheduler | None:
+    det = settings.detector
+    if not det.tiles:
+        return None
+    return DetectionScheduler(TilePlanner(det.imgsz, det.max_tiles), [z["polygon"] for z in zones], det.recheck_s)
+
+
 def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] | None = None) -> CameraAnalyzer:
     """The per-camera chain; zones as stored (default: the camera's configured zones)."""
     zones = config_zones(settings, camera) if zones is None else zones
@@ -41,12 +50,13 @@ def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] |
         ObjectTracker(fps=camera.detect.fps),
         [build_rule(settings, z) for z in zones],
         StaticObjectDetector(),
+        build_scheduler(settings, zones),
     )
 
 
 def build_source(settings: Settings, camera: CameraConfig, keep_s: float = 0.0) -> CameraSource:
     ing = settings.ingest
-    return CameraSource(
+    source = CameraSource(
         camera.id,
         camera.url,
         size=camera.detect.size,
@@ -57,6 +67,8 @@ def build_source(settings: Settings, camera: CameraConfig, keep_s: float = 0.0) 
         backoff_max_s=ing.backoff_max_s,
         keep_s=keep_s,
     )
+    source.target_fps = camera.detect.fps
+    return source
 
 
 OPTIONAL_CLASSES = ("person",)  # owners and vetoes, where the model knows people

@@ -33,12 +33,14 @@ from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
 from .build import OPTIONAL_CLASSES, build_analyzer, build_rule, build_source, detector_classes
+from .detection import FrameJob, analyse
 from .evidence import Provenance, model_digest, recover_clip, write_package
 from .recorder import CameraInfo, Recorder
 
 log = logging.getLogger(__name__)
 
 HEALTH_EVERY_S = 2.0
+MAX_BATCH_CAMERAS = 8  # frames per detector batch: bounds the time one round takes
 CLIP_MARGIN_S = 30.0
 LIVE_PICTURE_EVERY_S = 5.0
 REPORTED_STATES = (CameraState.ONLINE, CameraState.OFFLINE)
@@ -143,6 +145,8 @@ class Worker:
             ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
             run.source.set_keep(self._keep_s(zones))
+            if run.analyzer.scheduler is not None:
+                run.analyzer.scheduler.set_zones([z["polygon"] for z in zones])
             self.recorder.add_camera(self._camera_info(run.config, zones, ids))
             if ended:
                 self.recorder.rule_events(run.config.id, None, ended)
@@ -228,8 +232,10 @@ class Worker:
             self.db.dispose()
 
     def _detect_due(self, now: float) -> bool:
-        """Analyses one new frame of each due camera, earliest due first. True if it did work."""
-        due = sorted((r for r in self.runs if r.next_due <= now), key=lambda r: r.next_due)
+        """Analyses one new frame of each due camera, earliest due first, in one detector batch.
+        True if it did work. When the detector cannot keep up, cameras come due later: every
+        camera's rate drops alike, and nothing queues."""
+        due = sorted((r for r in self.runs if r.next_due <= now), key=lambda r: r.next_due)[:MAX_BATCH_CAMERAS]
         frames = []
         for run in due:
             frame = run.source.latest(after_seq=run.last_seq)
@@ -238,24 +244,21 @@ class Worker:
         if not frames:
             return False
         try:
-            results = self.detector.detect([f.image for _, f in frames])
+            results = analyse(self.detector, [FrameJob(run.analyzer, f.image, f.t, f.scale) for run, f in frames])
         except Exception:
             log.exception("%s: detection failed", self.name)
-            results = None
+            results = [None] * len(frames)
         done = time.time()
-        for i, (run, frame) in enumerate(frames):
+        for (run, frame), result in zip(frames, results, strict=True):
             run.last_seq = frame.seq
             # keep the cadence, but never try to catch up on missed slots
             run.next_due = max(run.next_due + run.interval, done)
-            if results is None:
+            if result is None:
                 continue
-            sx, sy = frame.scale
-            detections = results[i].scaled(1 / sx, 1 / sy)  # rules work in camera pixels
-            _, events = run.analyzer.update(detections, frame.t, frame.image, frame.scale)
-            run.source.mark_processed(done)
+            run.source.mark_processed(done, result.inferences)
             self._write_live_picture(run, frame, done)
-            if events:
-                self.recorder.rule_events(run.config.id, frame, events)
+            if result.events:
+                self.recorder.rule_events(run.config.id, frame, result.events)
         return True
 
     def _report_health(self, now: float) -> None:
