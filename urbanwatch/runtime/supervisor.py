@@ -8,6 +8,7 @@ import multiprocessing as mp
 import threading
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 from streams.backoff import Backoff
 
@@ -28,6 +29,7 @@ class _Slot:
     index: int
     camera_ids: list[str]
     process: mp.Process | None = None
+    stop: Connection | None = None  # our end of the pipe the worker listens on
     started_at: float = 0.0
     restarts: int = 0
     restart_at: float = 0.0
@@ -39,7 +41,6 @@ class Supervisor:
         self.settings = settings
         self.log_level = log_level
         self._ctx = mp.get_context("spawn")  # no forked threads, sockets or model state
-        self._stop = self._ctx.Event()
         self._halt = threading.Event()
         ids = [c.id for c in settings.cameras if c.enabled]
         self.slots = [_Slot(i, group) for i, group in enumerate(assign_cameras(ids, settings.workers.processes))]
@@ -53,14 +54,18 @@ class Supervisor:
         self._thread.start()
 
     def _spawn(self, slot: _Slot) -> None:
+        # A pipe, not a shared Event, tells the worker to stop: a pipe also tells it when this
+        # process dies (end of file), and no lock can be left held by a killed process.
+        listen, tell = self._ctx.Pipe(duplex=False)
         p = self._ctx.Process(
             target=worker_main,
-            args=(slot.index, slot.camera_ids, self._settings_data, self._stop, self.log_level),
+            args=(slot.index, slot.camera_ids, self._settings_data, listen, self.log_level),
             name=f"worker-{slot.index}",
             daemon=False,
         )
         p.start()
-        slot.process, slot.started_at = p, time.time()
+        listen.close()
+        slot.process, slot.stop, slot.started_at = p, tell, time.time()
         log.info("worker-%d started (pid %d) for %s", slot.index, p.pid, ", ".join(slot.camera_ids))
 
     def _watch(self) -> None:
@@ -77,7 +82,7 @@ class Supervisor:
                     log.error("worker-%d exited with code %s; restarting in %.1f s", slot.index, p.exitcode, delay)
                     slot.process, slot.restart_at = None, now + delay
                     slot.restarts += 1
-                elif now >= slot.restart_at and not self._stop.is_set():
+                elif now >= slot.restart_at and not self._halt.is_set():
                     self._spawn(slot)
 
     def status(self) -> list[dict]:
@@ -94,9 +99,14 @@ class Supervisor:
 
     def stop(self, timeout: float = 15.0) -> None:
         self._halt.set()
-        self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
+        for slot in self.slots:
+            if slot.stop is not None:
+                try:
+                    slot.stop.send("stop")
+                except OSError:
+                    pass
         deadline = time.time() + timeout
         for slot in self.slots:
             p = slot.process

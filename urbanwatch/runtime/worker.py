@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing.synchronize
-import os
 import signal
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import cv2
 import numpy as np
@@ -195,17 +194,14 @@ class Worker:
             self.recorder.violation_restored(run.config.id, v, event_id)
 
     # ------------------------------------------------------------------ loop
-    def run(self, stop: multiprocessing.synchronize.Event) -> None:
+    def run(self, stop: Connection) -> None:
+        """Runs until told to stop on `stop`, or until the service is gone (the pipe closes)."""
         self.detector.warmup()
         self._start_cameras()
         log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
         next_health = 0.0
-        parent = os.getppid()
         try:
-            while not stop.is_set():
-                if os.getppid() != parent:  # the service died without stopping us: do not linger
-                    log.error("%s: service process is gone; stopping", self.name)
-                    break
+            while not stop.poll(0):
                 now = time.time()
                 worked = self._detect_due(now)
                 if now >= next_health:
@@ -219,7 +215,7 @@ class Worker:
                 self.recorder.flush()
                 if not worked:
                     upcoming = min((r.next_due for r in self.runs), default=now + 0.5)
-                    stop.wait(min(0.5, max(0.01, upcoming - time.time())))
+                    stop.poll(min(0.5, max(0.01, upcoming - time.time())))
         finally:
             for run in self.runs:
                 for result in run.source.stop(timeout=2):  # clips cut short stay, as they are
@@ -281,7 +277,8 @@ class Worker:
             log.warning("%s: could not store camera health: %s", self.name, exc)
 
 
-def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop, log_level: str = "INFO") -> None:
+def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop: Connection,
+                log_level: str = "INFO") -> None:
     """Entry point of a worker process (spawned)."""
     from ..logs import setup_logging
 
