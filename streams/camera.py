@@ -266,6 +266,11 @@ class CameraSource:
             self.ring.keep_s = keep_s
 
     # ----------------------------------------------------------------- consumer side
+    def has_new(self, after_seq: int) -> bool:
+        """A frame newer than `after_seq` is waiting (cheap: no conversion)."""
+        with self._lock:
+            return self._latest is not None and self._latest_meta[0] > after_seq
+
     def latest(self, after_seq: int = 0, wait_s: float = 0.0) -> Frame | None:
         """The newest frame if it is newer than `after_seq` (optionally waiting for one), converted
         to BGR at the output size. Conversion happens here, only for frames that are used."""

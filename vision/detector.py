@@ -46,6 +46,7 @@ class YoloDetector:
         classes: Iterable[str] | None = None,
         optional_classes: Iterable[str] = (),
         iou: float = 0.45,
+        threads: int = 0,
     ):
         from ultralytics import YOLO  # heavy: imported only where a detector is really built
 
@@ -71,7 +72,9 @@ class YoloDetector:
                 raise ValueError(f"model {model} has no class named {', '.join(sorted(unknown))}")
             wanted |= set(optional_classes) & set(by_name)
             self.class_ids = sorted(by_name[n] for n in wanted)
-        self._session = self._onnx_session(path) if path.suffix.lower() == ".onnx" and path.is_file() else None
+        self._session = (
+            self._onnx_session(path, threads) if path.suffix.lower() == ".onnx" and path.is_file() else None
+        )
         self.batching = False
         if self._session is not None:
             shape = self._session.get_inputs()[0].shape
@@ -79,7 +82,12 @@ class YoloDetector:
             if isinstance(shape[2], int) and isinstance(shape[3], int):
                 self.imgsz = shape[2]  # a fixed-size export decides the input size
 
-    def _onnx_session(self, path: Path):
+    @property
+    def concurrent(self) -> bool:
+        """Can several threads run it at once (an onnxruntime session can; Ultralytics' predictor not)."""
+        return self._session is not None
+
+    def _onnx_session(self, path: Path, threads: int):
         import onnxruntime as ort
 
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.startswith("cuda") else [
@@ -87,6 +95,7 @@ class YoloDetector:
         available = set(ort.get_available_providers())
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads  # 0: onnxruntime decides
         return ort.InferenceSession(str(path), options, providers=[p for p in providers if p in available])
 
     # ------------------------------------------------------------------ public

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -32,14 +35,15 @@ from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
 from .build import OPTIONAL_CLASSES, build_analyzer, build_rule, build_source, detector_classes
-from .detection import FrameJob, analyse
+from .detection import Batch, FrameJob, finish, prepare
+from .detection import run as run_detector
 from .evidence import Provenance, model_digest, recover_clip, write_package
 from .recorder import CameraInfo, Recorder
 
 log = logging.getLogger(__name__)
 
 HEALTH_EVERY_S = 2.0
-MAX_BATCH_CAMERAS = 8  # frames per detector batch: bounds the time one round takes
+MAX_BATCH_CAMERAS = 1  # frames per batch: small batches keep every detector thread fed
 CLIP_MARGIN_S = 30.0
 LIVE_PICTURE_EVERY_S = 5.0
 REPORTED_STATES = (CameraState.ONLINE, CameraState.OFFLINE)
@@ -72,10 +76,16 @@ class Worker:
         self.media = MediaStore(settings.storage.resolved_media_dir)
         self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
                                  self._request_clip if ev.clips else None)
+        # On a CPU, several single-threaded runs of the network at once use the cores better than
+        # one run spread over them (measured: 83 against 50 images/s on 2 cores at 320 pixels).
+        cpu = det.device == "cpu"
         self.detector = YoloDetector(
             det.model, det.imgsz, det.confidence, det.device,
-            classes=detector_classes(settings), optional_classes=OPTIONAL_CLASSES,
+            classes=detector_classes(settings), optional_classes=OPTIONAL_CLASSES, threads=1 if cpu else 0,
         )
+        threads = min(os.cpu_count() or 1, 4) if cpu and self.detector.concurrent else 1
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="detector")
+        self.pipeline = threads + 4  # batches waiting their turn: a detector thread never waits for Python
         self.runs: list[CameraRun] = []
 
     # ------------------------------------------------------------------ clips
@@ -195,15 +205,28 @@ class Worker:
 
     # ------------------------------------------------------------------ loop
     def run(self, stop: Connection) -> None:
-        """Runs until told to stop on `stop`, or until the service is gone (the pipe closes)."""
+        """Runs until told to stop on `stop`, or until the service is gone (the pipe closes).
+
+        Up to `pipeline` batches are in the detector at once, each in its own thread: while one
+        runs, the next is prepared and the one before finished, so the cores are not left idle
+        while Python plans tiles or applies rules."""
         self.detector.warmup()
         self._start_cameras()
         log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
         next_health = 0.0
+        inflight: deque[tuple[list, Future]] = deque()
         try:
             while not stop.poll(0):
                 now = time.time()
-                worked = self._detect_due(now)
+                while inflight and inflight[0][1].done():
+                    self._finish(*inflight.popleft())
+                prepared = False
+                if len(inflight) < self.pipeline:
+                    busy = {id(run) for runs, _ in inflight for run in runs}
+                    started = self._start_batch(now, busy)
+                    if started is not None:
+                        inflight.append(started)
+                        prepared = True
                 if now >= next_health:
                     self._collect_clips(now)
                     self._report_health(now)
@@ -213,10 +236,20 @@ class Worker:
                         log.exception("%s: could not apply zone changes", self.name)
                     next_health = now + HEALTH_EVERY_S
                 self.recorder.flush()
-                if not worked:
-                    upcoming = min((r.next_due for r in self.runs), default=now + 0.5)
-                    stop.poll(min(0.5, max(0.01, upcoming - time.time())))
+                if prepared:
+                    continue
+                if inflight:  # nothing more to start: wait for the oldest batch
+                    wait([inflight[0][1]], timeout=0.5)
+                    continue
+                upcoming = min((r.next_due for r in self.runs), default=now + 0.5)
+                stop.poll(min(0.5, max(0.005, upcoming - time.time())))
         finally:
+            for runs, future in inflight:
+                try:
+                    self._finish(runs, future)
+                except Exception:
+                    log.exception("%s: last batch lost", self.name)
+            self.pool.shutdown(wait=True)
             for run in self.runs:
                 for result in run.source.stop(timeout=2):  # clips cut short stay, as they are
                     self.recorder.clip_finished(result)
@@ -227,26 +260,34 @@ class Worker:
             self.notifier.close()
             self.db.dispose()
 
-    def _detect_due(self, now: float) -> bool:
-        """Analyses one new frame of each due camera, earliest due first, in one detector batch.
-        True if it did work. When the detector cannot keep up, cameras come due later: every
-        camera's rate drops alike, and nothing queues."""
-        due = sorted((r for r in self.runs if r.next_due <= now), key=lambda r: r.next_due)[:MAX_BATCH_CAMERAS]
-        frames = []
-        for run in due:
-            frame = run.source.latest(after_seq=run.last_seq)
-            if frame is not None:
-                frames.append((run, frame))
-        if not frames:
-            return False
+    def _start_batch(self, now: float, busy: set[int]) -> tuple[list, Future] | None:
+        """Due cameras (earliest due first, none already in the detector) go to a detector thread,
+        which takes their newest frames, plans, crops and detects. When the detector cannot keep
+        up, cameras come due later: every camera's rate drops alike, and nothing queues."""
+        due = sorted((r for r in self.runs if r.next_due <= now and id(r) not in busy), key=lambda r: r.next_due)
+        runs = [r for r in due if r.source.has_new(r.last_seq)][:MAX_BATCH_CAMERAS]
+        if not runs:
+            return None
+        return runs, self.pool.submit(self._detect, runs)
+
+    def _detect(self, runs: list[CameraRun]) -> tuple[list, Batch, tuple]:
+        """In a detector thread: the heavy part of a batch (conversion, static stage, tiles, network)."""
+        frames = [(run, f) for run in runs if (f := run.source.latest(after_seq=run.last_seq)) is not None]
+        batch = prepare(self.detector, [FrameJob(run.analyzer, f.image, f.t, f.scale) for run, f in frames])
+        return frames, batch, run_detector(self.detector, batch)
+
+    def _finish(self, runs: list[CameraRun], future: Future) -> None:
+        """On the worker's own thread: tracking, rules and storage, in frame order per camera."""
         try:
-            results = analyse(self.detector, [FrameJob(run.analyzer, f.image, f.t, f.scale) for run, f in frames])
+            frames, batch, raw = future.result()
+            results = finish(batch, raw)
         except Exception:
             log.exception("%s: detection failed", self.name)
-            results = [None] * len(frames)
+            frames, results = [(run, None) for run in runs], [None] * len(runs)
         done = time.time()
         for (run, frame), result in zip(frames, results, strict=True):
-            run.last_seq = frame.seq
+            if frame is not None:
+                run.last_seq = frame.seq
             # keep the cadence, but never try to catch up on missed slots
             run.next_due = max(run.next_due + run.interval, done)
             if result is None:
@@ -255,7 +296,6 @@ class Worker:
             self._write_live_picture(run, frame, done)
             if result.events:
                 self.recorder.rule_events(run.config.id, frame, result.events)
-        return True
 
     def _report_health(self, now: float) -> None:
         healths = []
