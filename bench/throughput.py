@@ -187,15 +187,21 @@ class Urbanwatch:
         threading.Thread(target=run, daemon=True).start()
 
     def measure(self, seconds: float) -> dict:
+        """Rates over `seconds`, from the counters the worker stores with their own timestamps
+        (health is written every 2 s: the wall clock of this process would skew short windows)."""
+        from datetime import datetime
+
         def snapshot():
-            return {c["id"]: (c["health"]["frames_processed"], c["health"].get("inferences", 0))
+            return {c["id"]: (c["health"]["frames_processed"], c["health"].get("inferences", 0),
+                              datetime.fromisoformat(c["health_updated_at"].replace("Z", "+00:00")).timestamp())
                     for c in self.get("/api/cameras")}
 
-        a, t0 = snapshot(), time.time()
+        a = snapshot()
         time.sleep(seconds)
-        b, t1 = snapshot(), time.time()
-        fps = {k: (b[k][0] - a[k][0]) / (t1 - t0) for k in a}
-        runs = sum(b[k][1] - a[k][1] for k in a) / (t1 - t0)
+        b = snapshot()
+        fps = {k: (b[k][0] - a[k][0]) / (b[k][2] - a[k][2]) for k in a}
+        span = statistics.mean(b[k][2] - a[k][2] for k in a)
+        runs = sum(b[k][1] - a[k][1] for k in a) / span
         pids = [self.proc.pid, *children(self.proc.pid)]
         return {"min_fps": min(fps.values()), "mean_fps": statistics.mean(fps.values()), "runs_per_s": runs,
                 "rss_mb": rss_mb(pids)}
@@ -264,7 +270,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer steps")
     args = ap.parse_args()
     model = Path(args.model).resolve()
-    steps = [12] if args.quick else [8, 12, 16, 20]
+    steps = [12] if args.quick else [8, 12, 16, 20, 24]
     naive_steps = [2, 4] if args.quick else [1, 2, 3, 4, 6]
     with tempfile.TemporaryDirectory() as tmpname, Progress(console=console) as progress:
         tmp = Path(tmpname)

@@ -100,8 +100,8 @@ class TilePlanner:
                 for y in starts(y0, y1, height) for x in starts(x0, x1, width)]
 
     def plan(self, width: int, height: int, regions: list[Box]) -> list[Tile]:
-        """Tiles covering `regions` (image pixels), at full resolution if at most `max_tiles` do,
-        else with larger tiles shrunk to the input size."""
+        """Tiles covering `regions` (image pixels): at full resolution, or a little shrunk (down
+        to 80 %) when that saves a tile; beyond `max_tiles`, larger tiles shrunk further."""
         boxes = []
         for r in merge_boxes(regions):
             clipped = intersect(r, (0, 0, width, height))
@@ -109,13 +109,25 @@ class TilePlanner:
                 boxes.append(clipped)
         if not boxes:
             return []
-        scale = 1.0
-        while True:
+
+        hull = [(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                 max(b[3] for b in boxes))]
+
+        def cover(scale: float) -> list[Tile]:
+            """Tiles for each box, or for the hull of them all if that takes fewer (scattered
+            movers: one tile each would overlap)."""
             side = min(max(width, height), math.ceil(self.size / scale))
-            tiles = [t for b in boxes for t in self._tiles_for(b, width, height, side, scale)]
-            if len(tiles) <= self.max_tiles or side >= max(width, height):
-                return list(dict.fromkeys(tiles))
+            each = list(dict.fromkeys(t for b in boxes for t in self._tiles_for(b, width, height, side, scale)))
+            whole = self._tiles_for(hull[0], width, height, side, scale)
+            return whole if len(whole) <= len(each) else each
+
+        # e.g. a 640-wide zone: three 320 tiles with their overlap, or two 352 tiles shrunk to 320
+        tiles = min((cover(s) for s in (1.0, 0.9, 0.8)), key=len)
+        scale = tiles[0].scale
+        while len(tiles) > self.max_tiles and max(t.x1 - t.x0 for t in tiles) < max(width, height):
             scale *= 0.8
+            tiles = cover(scale)
+        return tiles
 
     def whole(self, width: int, height: int) -> list[Tile]:
         """The whole frame as one tile (whole-frame detection)."""

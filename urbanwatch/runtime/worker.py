@@ -268,6 +268,8 @@ class Worker:
         runs = [r for r in due if r.source.has_new(r.last_seq)][:MAX_BATCH_CAMERAS]
         if not runs:
             return None
+        for run in runs:  # the cadence counts from when a frame was due, not when its result came back
+            run.next_due = max(run.next_due + run.interval, now)
         return runs, self.pool.submit(self._detect, runs)
 
     def _detect(self, runs: list[CameraRun]) -> tuple[list, Batch, tuple]:
@@ -288,8 +290,6 @@ class Worker:
         for (run, frame), result in zip(frames, results, strict=True):
             if frame is not None:
                 run.last_seq = frame.seq
-            # keep the cadence, but never try to catch up on missed slots
-            run.next_due = max(run.next_due + run.interval, done)
             if result is None:
                 continue
             run.source.mark_processed(done, result.inferences)
