@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -38,6 +37,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from urbanwatch.model_export import export_onnx
+
 from .rtsp import ROOT, SHARED, CameraServer, free_port
 
 CLIPS = ["street/vn_cars_parked_at_curb.mp4", "street/saigon_red_light_queue.mp4",
@@ -50,12 +51,7 @@ console = Console()
 # ---------------------------------------------------------------------------- material
 def export(model: Path, imgsz: int, out_dir: Path) -> Path:
     """The model's ONNX export (dynamic batch) at this input size, made offline in out_dir."""
-    from ultralytics import YOLO
-
-    local = out_dir / f"{model.stem}_{imgsz}{model.suffix}"
-    shutil.copy(model, local)  # Ultralytics writes the export beside the weights
-    path = Path(YOLO(str(local)).export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, verbose=False))
-    return path
+    return export_onnx(model, imgsz, out_dir / f"{model.stem}_{imgsz}.onnx")
 
 
 def prepare_clips(tmp: Path, naive_loops: int) -> list[dict]:

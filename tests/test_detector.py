@@ -58,3 +58,27 @@ def test_tracks_keep_their_ids(onnx_model, curb_frames):
     assert ids[0] > 0 and len(set(ids[1:])) == 1  # the parked car keeps one id once confirmed
 
 
+
+
+def test_export_model_writes_an_onnx_the_fast_path_runs(tmp_path, pt_model, curb_frames):
+    from typer.testing import CliRunner
+
+    from urbanwatch.cli import app
+
+    weights = tmp_path / pt_model.name
+    weights.write_bytes(pt_model.read_bytes())  # the export must not write into ../shared
+    result = CliRunner().invoke(app, ["export-model", str(weights), "--imgsz", "320"])
+    assert result.exit_code == 0, result.output
+    onnx = tmp_path / f"{pt_model.stem}_320.onnx"
+    assert onnx.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights.name, onnx.name])
+
+    det = YoloDetector(str(onnx), imgsz=320, classes={"car", "truck"})
+    tile = curb_frames[0][150:470, 1100:1420]  # a 320 px crop around the parked cars
+    found = det.detect([tile])[0]
+    shifted = np.array(PARKED, np.float32) - [1100, 150, 1100, 150]
+    iou, _ = overlap(shifted, found.xyxy)
+    assert (iou.max(axis=1) >= 0.5).all(), iou
+
+    bad = CliRunner().invoke(app, ["export-model", str(weights), "--imgsz", "300"])
+    assert bad.exit_code == 2 and "multiple of 32" in bad.output

@@ -206,6 +206,31 @@ def evaluate(
         console.print(f"written {json_out}")
 
 
+@app.command("export-model")
+def export_model(
+    model: Annotated[Path, typer.Argument(help="Ultralytics weights (.pt) to export.")],
+    imgsz: Annotated[int, typer.Option(help="Input size: the tile size the detector will work at.")] = 320,
+    out: Annotated[Path | None, typer.Option(help="Where to write the .onnx (default: beside the weights).")] = None,
+) -> None:
+    """Export a model to ONNX with a dynamic batch, for the fast detector path (offline).
+
+    urbanwatch runs ONNX models through onnxruntime directly, several tiles per call; at 320
+    pixels on a CPU that is about twice as fast as Ultralytics' predictor on the same network.
+    """
+    from urbanwatch.model_export import export_onnx
+
+    if not model.is_file():
+        err.print(f"[red]error[/red] no such file: {model}")
+        raise typer.Exit(1)
+    if imgsz % 32 or imgsz < 32:
+        err.print(f"[red]error[/red] --imgsz must be a positive multiple of 32, got {imgsz}")
+        raise typer.Exit(2)
+    target = out or model.with_name(f"{model.stem}_{imgsz}.onnx")
+    with console.status(f"exporting {model.name} at {imgsz} px"):
+        export_onnx(model, imgsz, target)
+    console.print(f"written {target} (set detector.model to it, and detector.imgsz: {imgsz})")
+
+
 _register_subcommands()
 
 

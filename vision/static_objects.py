@@ -48,6 +48,7 @@ class StaticParams:
     max_area: float = 0.25
     global_change: float = 0.45  # a change over this share of the picture in one step resets the models
     max_dt_s: float = 5.0  # gaps longer than this (a stalled camera) count as this long
+    max_rate_hz: float = 2.5  # the models' time scales are seconds: faster frames only update motion
 
 
 class StaticObjectDetector:
@@ -64,6 +65,7 @@ class StaticObjectDetector:
         self.last_reset_at: float | None = None
         self.resets = 0
         self._moving: np.ndarray | None = None  # what changed against the short-term model, last frame
+        self._regions_last = None
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -89,7 +91,12 @@ class StaticObjectDetector:
         if self._long is None or (small.shape[1], small.shape[0]) != self._size:
             self.reset(small, t)
             self._t = t
-            return _no_regions()
+            self._regions_last = _no_regions()
+            return self._regions_last
+        if t - self._t < 1.0 / self.p.max_rate_hz:
+            # A camera analysed fast: what moved is still needed for every frame, the rest not.
+            self._moving = _clean(_channel_max(cv2.absdiff(small, self._short)) > self.p.threshold, self._kernel)
+            return self._regions_last
         dt = float(np.clip(t - self._t, 0.0, self.p.max_dt_s))
         self._t = t
         small = self._stabilise(small)
@@ -110,7 +117,8 @@ class StaticObjectDetector:
             self.resets += 1
             self.reset(small, t)
             self._moving = np.ones_like(fg_short)  # everything changed: look everywhere
-            return _no_regions()
+            self._regions_last = _no_regions()
+            return self._regions_last
 
         # the state machine: static foreground accumulates, passing foreground holds, background drops
         static_now = fg_long & ~fg_short
@@ -137,7 +145,8 @@ class StaticObjectDetector:
         static = (ev >= self.p.static_s).astype(np.uint8)
         static = cv2.morphologyEx(static, cv2.MORPH_CLOSE, self._kernel, iterations=2)
         sx, sy = image.shape[1] / small.shape[1], image.shape[0] / small.shape[0]
-        return self._regions(static, small, fg_short, held, sx, sy, t)
+        self._regions_last = self._regions(static, small, fg_short, held, sx, sy, t)
+        return self._regions_last
 
     def _stabilise(self, small: np.ndarray) -> np.ndarray:
         """Undo a global shift of the picture against the long-term model (a swaying pole, a
