@@ -12,6 +12,8 @@ from streams.notify import FeedWaiter
 
 log = logging.getLogger(__name__)
 
+IDLE_POLL_S = 1.0  # with no console connected, the table is followed at this pace only
+
 
 class Subscription:
     def __init__(self, maxsize: int):
@@ -72,11 +74,13 @@ class FeedHub:
                     sub.offer(m)
                 self.last_id = m["id"]
             if len(messages) < 500:
-                await self.waiter.wait()
+                # Nobody to tell: keep up slowly. A console that joins wakes the hub at once.
+                await self.waiter.wait(None if self._subs else max(IDLE_POLL_S, self.waiter.poll_s))
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self.queue_size)
         self._subs.add(sub)
+        self.waiter.wake()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:

@@ -21,7 +21,7 @@ import av
 
 from .backoff import Backoff
 from .clips import ClipResult, ClipWriter
-from .frames import Frame, display_size, to_bgr
+from .frames import BgrConverter, Frame, display_size
 from .health import CameraHealth, CameraState
 from .packets import PacketRing, StoredPacket, StreamFormat
 
@@ -80,6 +80,8 @@ class CameraSource:
 
         self._lock = threading.Lock()
         self._new_frame = threading.Condition(self._lock)
+        self._to_bgr = BgrConverter()
+        self._convert_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._generation = 0  # bumps when a stuck reader is abandoned; its late frames are ignored
@@ -284,7 +286,9 @@ class CameraSource:
             frame, (seq, t, pts_s) = self._latest, self._latest_meta
             native = self._native_size
             self._taken_seq = seq
-        return Frame(self.camera_id, seq, t, pts_s, to_bgr(frame, self.size), native)
+        with self._convert_lock:  # one conversion at a time keeps the converter's context its own
+            image = self._to_bgr(frame, self.size)
+        return Frame(self.camera_id, seq, t, pts_s, image, native)
 
     def mark_processed(self, now: float | None = None, inferences: int = 1) -> None:
         """A frame was analysed, with this many detector runs (tiles)."""

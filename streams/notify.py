@@ -68,9 +68,14 @@ class FeedWaiter:
                 log.warning("feed listener lost Redis (%s); polling meanwhile", exc)
                 await asyncio.sleep(2)
 
-    async def wait(self) -> None:
+    def wake(self) -> None:
+        """Ends the current wait now (a console joined: no reason to wait out a slow poll)."""
+        if self._event is not None:
+            self._event.set()
+
+    async def wait(self, timeout_s: float | None = None) -> None:
         try:
-            await asyncio.wait_for(self._event.wait(), self.poll_s)
+            await asyncio.wait_for(self._event.wait(), timeout_s or self.poll_s)
         except TimeoutError:
             pass
         self._event.clear()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import av
 
-from .frames import display_size, to_bgr
+from .frames import BgrConverter, display_size
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def sample_frames(path: str, fps: float, size: tuple[int, int] | None = None) ->
         s = c.streams.video[0]
         s.thread_type = "AUTO"  # offline: use every core for decoding
         t0, due = None, 0.0
+        to_bgr = BgrConverter()
         for i, frame in enumerate(c.decode(s)):
             ts = frame.time if frame.time is not None else i / float(s.average_rate or 25)
             if t0 is None:
