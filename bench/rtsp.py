@@ -35,6 +35,14 @@ class CameraServer:
             raise SystemExit(f"RTSP test camera not found at {self.script} (set URBANWATCH_SHARED)")
         self.rundir, self.clips, self.port = rundir, clips, free_port()
 
+    @property
+    def pid(self) -> int | None:
+        """The server process (while started), to account for the CPU it takes."""
+        try:
+            return int((self.rundir / f"server-{self.port}.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
     def url(self, name: str) -> str:
         return f"rtsp://127.0.0.1:{self.port}/{name}"
 
