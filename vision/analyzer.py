@@ -73,9 +73,7 @@ class CameraAnalyzer:
         ended = []
         for old in self.rules:
             if id(old) not in keep:
-                for v in old.active:
-                    v.ended_at, v.end_reason = t, reason
-                    ended.append(RuleEvent.of("ended", v))
+                ended.extend(v.end(t, reason) for v in old.active)
         self.rules = rules
         return ended
 

@@ -26,6 +26,11 @@ class Violation:
     evidence: dict = field(default_factory=dict)  # facts for the record, JSON-able (owner, times)
     crops: dict = field(default_factory=dict)  # name -> BGR picture for the record (e.g. the owner)
 
+    def end(self, at: float, reason: str) -> RuleEvent:
+        """Ends the violation and returns the event that says so."""
+        self.ended_at, self.end_reason = at, reason
+        return RuleEvent.of("ended", self)
+
 
 @dataclass(frozen=True)
 class RuleEvent:

@@ -297,10 +297,7 @@ class DumpingRule:
         return RuleEvent.of("raised", cand.violation)
 
     def _end(self, cand: _Candidate, reason: str) -> RuleEvent:
-        v = cand.violation
-        v.ended_at = cand.last_seen
-        v.end_reason = reason
-        return RuleEvent.of("ended", v)
+        return cand.violation.end(cand.last_seen, reason)
 
     def restore(self, violation: Violation, t: float) -> None:
         """An active dumping event from before a restart: kept while the object is still seen."""

@@ -209,10 +209,7 @@ class SidewalkEncroachmentRule:
         return RuleEvent.of("raised", place.violation)
 
     def _end(self, place: _Resting, reason: str) -> RuleEvent:
-        v = place.violation
-        v.ended_at = place.last_seen
-        v.end_reason = reason
-        return RuleEvent.of("ended", v)
+        return place.violation.end(place.last_seen, reason)
 
     def restore(self, violation: Violation, t: float) -> None:
         """Remembers an active violation raised before a restart: the object is expected where it
