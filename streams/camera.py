@@ -7,6 +7,8 @@
 - Reconnect with capped exponential backoff.
 - Latest-frame semantics: decoding keeps up with the stream, but only the newest picture is kept;
   a slow detector never builds a backlog, and the pictures it never saw are counted as skipped.
+- Frames nobody will look at are not decoded: told when the next frame is wanted, the reader
+  leaves the rest of a GOP undecoded once the next keyframe will do (see gop.py).
 - A video file is replayed at real speed and looped, as a live camera.
 """
 
@@ -22,6 +24,7 @@ import av
 from .backoff import Backoff
 from .clips import ClipResult, ClipWriter
 from .frames import BgrConverter, Frame, display_size
+from .gop import DecodePlanner, is_idr
 from .health import CameraHealth, CameraState
 from .packets import PacketRing, StoredPacket, StreamFormat
 
@@ -100,6 +103,11 @@ class CameraSource:
         self._frames_skipped = 0
         self._inferences = 0
         self.target_fps: float | None = None  # the detect rate asked for, to show shed load
+        # when the consumer will next take a frame (wall clock), set by it; None: decode every frame
+        self.wanted_at: float | None = None
+        self._decode_plan = DecodePlanner()
+        self._received = 0
+        self._decoded_rate = RateMeter()
         self._in_rate = RateMeter()
         # compressed packets for incident clips (keep_s = 0: no clips)
         self.ring = PacketRing(keep_s) if keep_s > 0 else None
@@ -185,35 +193,53 @@ class CameraSource:
             stream = container.streams.video[0]
             fmt = StreamFormat.of(stream)
             paced_start: float | None = None
-            first_pts: float | None = None
+            first_dts: float | None = None
             got_frames = 0
             offset: float | None = None  # camera timeline -> wall clock, fixed per connection
+            self._decode_plan.reset()
             for packet in container.demux(stream):
-                self._last_progress = time.time()
+                now = self._last_progress = time.time()
                 if self._stop.is_set() or generation != self._generation:
                     return
-                if self.ring is not None and packet.pts is not None and packet.size:
-                    pts_s = float(packet.pts * packet.time_base)
+                if packet.size == 0:  # the end of the stream: what the decoder still holds
+                    for frame in packet.decode():
+                        self._publish(frame, float(frame.time) if frame.time is not None else None, generation)
+                    continue
+                dts = packet.dts if packet.dts is not None else packet.pts
+                dts_s = float(dts * packet.time_base) if dts is not None else None
+                if self.is_file and dts_s is not None:  # replay at real speed
+                    if paced_start is None:
+                        paced_start, first_dts = now, dts_s
+                    wait = paced_start + (dts_s - first_dts) - time.time()
+                    if wait > 0 and self._stop.wait(wait):
+                        return
+                    now = time.time()
+                pts_s = float(packet.pts * packet.time_base) if packet.pts is not None else None
+                data = bytes(packet) if self.ring is not None or packet.is_keyframe else None
+                if self.ring is not None and pts_s is not None:
                     if offset is None:
-                        offset = time.time() - pts_s
-                    dts_s = float(packet.dts * packet.time_base) if packet.dts is not None else pts_s
-                    self._store(StoredPacket(bytes(packet), pts_s + offset, dts_s + offset, packet.is_keyframe,
-                                             fmt, connection))
+                        offset = now - pts_s
+                    self._store(StoredPacket(data, pts_s + offset, (dts_s if dts_s is not None else pts_s) + offset,
+                                             packet.is_keyframe, fmt, connection))
+                self._received += 1
+                self._in_rate.tick(now)
+                if not self._decode_plan.decode(keyframe=packet.is_keyframe,
+                                                idr=packet.is_keyframe and is_idr(data, fmt.codec), pts_s=pts_s,
+                                                now=now, wanted_at=self.wanted_at, slack_s=self._decode_slack()):
+                    continue
                 for frame in packet.decode():
-                    pts_s = float(frame.time) if frame.time is not None else None
-                    if self.is_file and pts_s is not None:  # replay at real speed
-                        if paced_start is None:
-                            paced_start, first_pts = time.time(), pts_s
-                        wait = paced_start + (pts_s - first_pts) - time.time()
-                        if wait > 0 and self._stop.wait(wait):
-                            return
-                    self._publish(frame, pts_s, generation)
+                    self._publish(frame, float(frame.time) if frame.time is not None else None, generation)
                     got_frames += 1
                     if got_frames == 25:  # a connection that delivers is a success
                         self.backoff.reset()
                         self._error = None
         finally:
             container.close()
+
+    def _decode_slack(self) -> float:
+        """How late a wanted frame may come when the next keyframe can stand in for it: half the
+        detect interval, at most a quarter of a second."""
+        return min(0.25, 0.5 / self.target_fps) if self.target_fps else 0.0
 
     def _publish(self, frame: av.VideoFrame, pts_s: float | None, generation: int) -> None:
         now = time.time()
@@ -229,7 +255,7 @@ class CameraSource:
             self._last_frame_at = now
             self._native_size = display_size(frame)
             self._new_frame.notify_all()
-        self._in_rate.tick(now)
+        self._decoded_rate.tick(now)
 
     def _store(self, p: StoredPacket) -> None:
         with self._clip_lock:
@@ -269,9 +295,10 @@ class CameraSource:
 
     # ----------------------------------------------------------------- consumer side
     def has_new(self, after_seq: int) -> bool:
-        """A frame newer than `after_seq` is waiting (cheap: no conversion)."""
+        """A frame newer than `after_seq` is waiting (cheap: no conversion). Not while the rest of a
+        GOP goes undecoded: the next keyframe is the frame to take, not the one before the gap."""
         with self._lock:
-            return self._latest is not None and self._latest_meta[0] > after_seq
+            return self._latest is not None and self._latest_meta[0] > after_seq and not self._decode_plan.skipping
 
     def latest(self, after_seq: int = 0, wait_s: float = 0.0) -> Frame | None:
         """The newest frame if it is newer than `after_seq` (optionally waiting for one), converted
@@ -311,11 +338,13 @@ class CameraSource:
             camera_id=self.camera_id,
             state=state,
             fps_in=round(self._in_rate.rate(now), 2),
+            fps_decoded=round(self._decoded_rate.rate(now), 2),
             fps_processed=round(self._processed_rate.rate(now), 2),
             fps_skipped=round(self._skipped_rate.rate(now), 2),
             last_frame_at=last,
             reconnects=max(0, self._connects - 1),
-            frames_in=self._seq,
+            frames_in=self._received,
+            frames_decoded=self._seq,
             frames_processed=self._frames_processed,
             frames_skipped=self._frames_skipped,
             error=self._error if state != CameraState.ONLINE else None,

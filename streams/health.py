@@ -15,12 +15,14 @@ class CameraState(StrEnum):
 class CameraHealth:
     camera_id: str
     state: CameraState
-    fps_in: float  # frames decoded per second, recent
+    fps_in: float  # frames the camera sent per second, recent
+    fps_decoded: float  # of those, decoded (the others were never going to be analysed)
     fps_processed: float  # frames analysed per second, recent
     fps_skipped: float  # decoded frames never analysed (latest-frame semantics), per second
     last_frame_at: float | None  # wall clock of the newest frame
     reconnects: int  # connections opened after the first
     frames_in: int
+    frames_decoded: int
     frames_processed: int
     frames_skipped: int
     error: str | None  # last connection error, for the console
