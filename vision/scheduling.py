@@ -15,7 +15,7 @@ from .tiling import Box, Tile, TilePlanner, intersect
 
 
 class DetectionScheduler:
-    def __init__(self, planner: TilePlanner, zones: list[np.ndarray], recheck_s: float = 2.0):
+    def __init__(self, planner: TilePlanner, zones: list[np.ndarray], recheck_s: float = 3.0):
         self.planner = planner
         self.recheck_s = recheck_s
         self.zones = [np.asarray(z, np.float32).reshape(-1, 2) for z in zones]  # camera pixels
