@@ -336,7 +336,7 @@ def main() -> None:
     args = ap.parse_args()
     model = Path(args.model).resolve()
     # camera counts tried, up to the first that is not served at 2 fps
-    steps = [12] if args.quick else [8, 12, 16, 20, 24, 28, 32, 40, 48]
+    steps = [12] if args.quick else [8, 12, 16, 18, 20, 22, 24, 26, 28, 32, 40, 48]
     naive_steps = [2, 4] if args.quick else [2, 3, 4, 5, 6, 7, 8, 10, 12]
     with tempfile.TemporaryDirectory() as tmpname, Progress(console=console) as progress:
         tmp = Path(tmpname)
