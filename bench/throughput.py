@@ -300,13 +300,14 @@ NAIVE = textwrap.dedent("""
 def naive(tmp: Path, model: Path, urls: list[str], seconds: float) -> dict:
     script = tmp / "naive.py"
     script.write_text(NAIVE)
-    procs, outs = [], []
+    procs, outs, logs = [], [], []
     for i, url in enumerate(urls):
         out = tmp / f"naive_{len(urls)}_{i}.txt"
         out.unlink(missing_ok=True)
         outs.append(out)
+        logs.append(open(tmp / f"naive_{len(urls)}_{i}.log", "w"))
         procs.append(subprocess.Popen([sys.executable, str(script), str(model), url, str(out)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      stdout=logs[-1], stderr=subprocess.STDOUT))
     deadline = time.time() + 120
     while time.time() < deadline and not all(o.exists() for o in outs):
         time.sleep(1)
@@ -318,11 +319,18 @@ def naive(tmp: Path, model: Path, urls: list[str], seconds: float) -> dict:
             rates.append(int(n) / float(dt))
         except (OSError, ValueError):
             rates.append(0.0)
+    # a loop that died (OpenCV sometimes fails to open a stream when several start at once) is a
+    # failed start, not a slow camera: told apart so that the step can be tried again
+    failed = [i for i, p in enumerate(procs) if p.poll() is not None]
+    errors = [(tmp / f"naive_{len(urls)}_{i}.log").read_text()[-300:] for i in failed]
     mem = rss_mb([p.pid for p in procs])
     for p in procs:
         p.kill()
         p.wait()
-    return {"min_fps": min(rates), "mean_fps": statistics.mean(rates), "rss_mb": mem}
+    for log in logs:
+        log.close()
+    return {"min_fps": min(rates), "mean_fps": statistics.mean(rates), "rss_mb": mem, "failed": len(failed),
+            "errors": errors}
 
 
 # ---------------------------------------------------------------------------- main
@@ -386,6 +394,10 @@ def main() -> None:
                 progress.update(task, description=f"(c) naive loops, {k} cameras")
                 urls = [server.url(f"naive{i:02d}") for i in range(k)]
                 results["naive"][k] = naive(tmp, onnx_640, urls, args.seconds)
+                if results["naive"][k]["failed"]:
+                    console.print(f"naive, {k} cameras: {results['naive'][k]['failed']} loop(s) died "
+                                  f"({results['naive'][k]['errors'][0].strip()[-120:]!r}); trying again")
+                    results["naive"][k] = naive(tmp, onnx_640, urls, args.seconds)
                 if results["naive"][k]["min_fps"] < SERVED_FPS:
                     break
     report(results, args)
@@ -429,11 +441,13 @@ def report(r: dict, args) -> None:
         nk = max(kept)
         t.add_row(f"(e) naive memory per camera ({nk} cameras)", f"{r['naive'][nk]['rss_mb'] / nk:.0f} MB")
     t.add_section()
+    # the default session swings between two speeds here; against its fastest window of the run
+    fastest = max(bare1, *r["saturation"]["bare"])
+    t.add_row("urbanwatch ÷ bare model at its fastest window of this run (median window)", f"{sat / fastest:.2f}")
     ratios = " ".join(f"{x:.2f}" for x in r["saturation"]["ratios"])
-    t.add_row("urbanwatch ÷ bare model (each window ÷ the bare windows around it): median (all)",
+    t.add_row("urbanwatch ÷ bare model, each window ÷ the bare windows around it: median (all)",
               f"{r['saturation']['ratio']:.2f} ({ratios})")
-    t.add_row("urbanwatch ÷ bare model, per CPU-second each used: median",
-              f"{r['saturation']['ratio_per_cpu']:.2f}")
+    t.add_row("    the same per CPU-second each used: median", f"{r['saturation']['ratio_per_cpu']:.2f}")
     t.add_row("urbanwatch cameras at 2 fps", str(best or 0))
     t.add_row("naive cameras at 2 fps", str(max(kept) if kept else 0))
     t.add_row("urbanwatch cameras ÷ naive cameras", f"{(best or 0) / max(1, max(kept) if kept else 0):.1f}")
