@@ -203,7 +203,7 @@ class CameraSource:
                     return
                 if packet.size == 0:  # the end of the stream: what the decoder still holds
                     for frame in packet.decode():
-                        self._publish(frame, float(frame.time) if frame.time is not None else None, generation)
+                        self._publish(frame, generation)
                     continue
                 dts = packet.dts if packet.dts is not None else packet.pts
                 dts_s = float(dts * packet.time_base) if dts is not None else None
@@ -228,7 +228,7 @@ class CameraSource:
                                                 now=now, wanted_at=self.wanted_at, slack_s=self._decode_slack()):
                     continue
                 for frame in packet.decode():
-                    self._publish(frame, float(frame.time) if frame.time is not None else None, generation)
+                    self._publish(frame, generation)
                     got_frames += 1
                     if got_frames == 25:  # a connection that delivers is a success
                         self.backoff.reset()
@@ -241,8 +241,9 @@ class CameraSource:
         detect interval, at most a quarter of a second."""
         return min(0.25, 0.5 / self.target_fps) if self.target_fps else 0.0
 
-    def _publish(self, frame: av.VideoFrame, pts_s: float | None, generation: int) -> None:
+    def _publish(self, frame: av.VideoFrame, generation: int) -> None:
         now = time.time()
+        pts_s = float(frame.time) if frame.time is not None else None
         with self._lock:
             if generation != self._generation:
                 return

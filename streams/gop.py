@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from collections import deque
 
-H264_IDR = {5}
-HEVC_IDR = {19, 20}  # IDR_W_RADL, IDR_N_LP
+IDR_TYPES = {"h264": {5}, "hevc": {19, 20}}  # HEVC: IDR_W_RADL, IDR_N_LP
 START_CODE = b"\x00\x00\x01"
 
 
 def nal_types(data: bytes, codec: str) -> set[int]:
     """NAL unit types in one packet, Annex B (start codes, as RTSP gives) or length-prefixed (as
     MP4 stores them)."""
-    if codec not in ("h264", "hevc"):
+    if codec not in IDR_TYPES:
         return set()
     headers = []
     if data.startswith(START_CODE) or data.startswith(b"\x00" + START_CODE):
@@ -46,7 +45,7 @@ def nal_types(data: bytes, codec: str) -> set[int]:
 
 def is_idr(data: bytes, codec: str) -> bool:
     """The packet holds an IDR picture: decoding can start here with nothing before it."""
-    return bool(nal_types(data, codec) & (H264_IDR if codec == "h264" else HEVC_IDR if codec == "hevc" else set()))
+    return bool(nal_types(data, codec) & IDR_TYPES.get(codec, set()))
 
 
 class DecodePlanner:

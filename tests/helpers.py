@@ -1,6 +1,10 @@
 """Small builders shared by tests."""
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+
+import av
+import numpy as np
 
 from models import Database
 from models.cameras import sync_zones, upsert_camera
@@ -47,3 +51,24 @@ def add_user(db: Database, username: str, role: str, districts=("Quận 1",), ci
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def encode_clip(path, frames: int, fps: int = 25, size=(320, 240), codec="libx264", options=None, noise=False):
+    """A small real encode: a white square moving right, on black or on noise (so that every
+    predicted frame carries data)."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream(codec, rate=fps, options=options or {})
+        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
+        s.time_base = Fraction(1, fps)
+        for i in range(frames):
+            img = rng.integers(0, 40, (size[1], size[0], 3), np.uint8) if noise else np.zeros(
+                (size[1], size[0], 3), np.uint8)
+            img[50:100, 10 + 5 * i : 60 + 5 * i] = 255
+            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+            frame.pts = i
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path

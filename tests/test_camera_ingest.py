@@ -3,16 +3,14 @@
 import os
 import signal
 import time
-from fractions import Fraction
 
-import av
-import numpy as np
 import pytest
 
 from streams.camera import CameraSource
 from streams.health import CameraState
 
 from .conftest import free_port
+from .helpers import encode_clip
 
 
 def wait_for(pred, timeout, step=0.1):
@@ -27,20 +25,7 @@ def wait_for(pred, timeout, step=0.1):
 
 def make_clip(path, seconds=1.0, fps=25, size=(320, 240)):
     """A small synthetic H.264 clip with a moving square."""
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=fps)
-        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
-        s.time_base = Fraction(1, fps)
-        for i in range(int(seconds * fps)):
-            img = np.zeros((size[1], size[0], 3), np.uint8)
-            img[50:100, 10 + 5 * i: 60 + 5 * i] = 255
-            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
-            frame.pts = i
-            for p in s.encode(frame):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
-    return path
+    return encode_clip(path, int(seconds * fps), fps, size)
 
 
 @pytest.fixture

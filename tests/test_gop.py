@@ -2,13 +2,13 @@
 planner's decisions, and a real RTSP camera read at 2 detect-fps."""
 
 import time
-from fractions import Fraction
 
 import av
-import numpy as np
 
 from streams.camera import CameraSource
 from streams.gop import DecodePlanner, is_idr, nal_types
+
+from .helpers import encode_clip
 
 
 def encode(path, *, open_gop: bool, codec: str = "libx264", frames: int = 75, fps: int = 25):
@@ -16,21 +16,7 @@ def encode(path, *, open_gop: bool, codec: str = "libx264", frames: int = 75, fp
     B-frames referring across them) or closed."""
     params = "keyint=25:min-keyint=25:scenecut=0" + (":open-gop=1:bframes=2" if open_gop else ":open-gop=0:bframes=0")
     key = "x264-params" if codec == "libx264" else "x265-params"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream(codec, rate=fps, options={key: params})
-        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
-        s.time_base = Fraction(1, fps)
-        rng = np.random.default_rng(0)
-        for i in range(frames):
-            img = rng.integers(0, 40, (240, 320, 3), np.uint8)
-            img[60:120, 5 + 3 * i : 65 + 3 * i] = 255
-            f = av.VideoFrame.from_ndarray(img, format="bgr24")
-            f.pts = i
-            for p in s.encode(f):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
-    return path
+    return encode_clip(path, frames, fps, codec=codec, options={key: params}, noise=True)
 
 
 def keyframes(path) -> list[tuple[bytes, str]]:
