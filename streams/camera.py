@@ -10,6 +10,8 @@
 - Frames nobody will look at are not decoded: told when the next frame is wanted, the reader
   leaves the rest of a GOP undecoded once the next keyframe will do (see gop.py).
 - A video file is replayed at real speed and looped, as a live camera.
+- A camera's main stream can be read for clips alone (`decode=False`): its packets are kept, never
+  decoded, while detection decodes the substream.
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ class CameraSource:
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 30.0,
         keep_s: float = 0.0,
+        decode: bool = True,
     ):
         self.camera_id = camera_id
+        self.decode = decode  # False: a recording stream, its packets only kept for clips
         self.url = url
         self.size = size
         self.open_timeout_s = open_timeout_s
@@ -223,6 +227,13 @@ class CameraSource:
                                              packet.is_keyframe, fmt, connection))
                 self._received += 1
                 self._in_rate.tick(now)
+                if not self.decode:  # a recording stream: a packet is its sign of life
+                    self._last_frame_at = now
+                    got_frames += 1
+                    if got_frames == 25:
+                        self.backoff.reset()
+                        self._error = None
+                    continue
                 if not self._decode_plan.decode(keyframe=packet.is_keyframe,
                                                 idr=packet.is_keyframe and is_idr(data, fmt.codec), pts_s=pts_s,
                                                 now=now, wanted_at=self.wanted_at, slack_s=self._decode_slack()):

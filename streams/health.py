@@ -30,6 +30,8 @@ class CameraHealth:
     height: int | None = None
     fps_target: float | None = None  # the detect rate asked for
     inferences: int = 0  # detector runs (tiles) over the frames analysed
+    recording: str | None = None  # state of a separate recording stream (CameraState), if any
+    recording_error: str | None = None
 
     @property
     def shed(self) -> float:
