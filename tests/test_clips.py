@@ -156,3 +156,58 @@ def test_worker_killed_mid_clip_leaves_a_playable_clip(tmp_path, rtsp_camera, cu
     db.dispose()
     assert {c.kind for c in checks} >= {"snapshot", "snapshot_annotated", "clip", "metadata"}
     assert all(c.status == "intact" for c in checks)
+
+
+@pytest.mark.e2e
+def test_clips_come_from_the_main_stream_when_the_camera_has_one(tmp_path, rtsp_camera, curb_clip, onnx_model):
+    """Detection decodes the substream only; the clip is the main stream's full-resolution video."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from .test_end_to_end import Service, curb_config
+
+    gt = json.loads(Path(str(curb_clip) + ".gt.json").read_text())
+    sub = tmp_path / "curb_sub.mp4"  # the same scene at half size, as a camera's substream
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(curb_clip), "-an", "-vf",
+                    "scale=804:360", "-c:v", "libx264", "-preset", "veryfast", str(sub)], check=True)
+    cam = rtsp_camera(main=curb_clip, sub=sub)
+    for zone in gt["zones"]:
+        zone["polygon"] = [[x / 2, y / 2] for x, y in zone["polygon"]]  # zones in the substream's pixels
+    config = curb_config(cam.url("sub"), onnx_model, gt)
+    config["cameras"][0]["record_url"] = cam.url("main")
+    config["evidence"] = {"pre_roll_s": 3, "post_roll_s": 2}
+    with Service(tmp_path, config) as svc:
+        deadline = time.time() + 120
+        done = None
+        while time.time() < deadline and done is None:
+            done = next((e for e in svc.get("/api/events")["items"] if e["clip_state"] == "complete"), None)
+            time.sleep(0.5)
+        assert done is not None, "no event with a finished clip"
+        health = svc.get("/api/cameras")[0]["health"]
+    assert done["frame_size"] == [804, 360]  # detected on the substream
+    assert health["recording"] == "online" and health["width"] == 804
+    with av.open(str(svc.media / done["clip_url"].removeprefix("/media/"))) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.width, s.codec_context.height) == (1608, 720)  # the main stream, untouched
+        assert s.codec_context.name == "h264"
+
+
+def test_a_recording_stream_is_kept_for_clips_and_never_decoded(rtsp_camera, curb_clip, tmp_path):
+    cam = rtsp_camera(curb=curb_clip)
+    src = CameraSource("c", cam.url("curb"), keep_s=10, decode=False).start()
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline and src.health().state != "online":
+            time.sleep(0.2)
+        assert src.health().state == "online"
+        time.sleep(2)
+        asked = time.time()
+        assert src.record("m1", tmp_path / "m1.mp4", asked - 1.5, asked + 1.5)
+        result = wait_clip(src)
+        health = src.health()
+    finally:
+        src.stop()
+    assert src.latest() is None and health.frames_decoded == 0 and health.frames_in > 60
+    frames, codec, seconds = decode_all(result.path)
+    assert codec == "h264" and frames >= 60 and seconds >= 2.5

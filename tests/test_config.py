@@ -148,3 +148,12 @@ def test_check_config_command(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "q1-nguyen-hue-01" in ok.stdout and "valid" in ok.stdout
     assert "${" not in ok.stdout
+
+
+def test_a_recording_stream_is_checked_like_the_camera_stream(tmp_path):
+    cam = {"id": "c1", "name": "C1", "district": "Quận 1", "url": "rtsp://10.0.0.1/sub"}
+    ok = parse_config({"cameras": [{**cam, "record_url": "rtsp://10.0.0.1/main"}]}, tmp_path)
+    assert ok.cameras[0].record_url == "rtsp://10.0.0.1/main"
+    assert parse_config({"cameras": [cam]}, tmp_path).cameras[0].record_url is None
+    with pytest.raises(ConfigError, match="record_url"):
+        parse_config({"cameras": [{**cam, "record_url": "http://10.0.0.1/main"}]}, tmp_path)

@@ -47,7 +47,9 @@ export function renderCameras() {
     card.querySelector(".cam-state").textContent = t("camera." + cam.state) + since;
     const fps = cam.health?.fps_processed != null ? t("camera.fps", { fps: cam.health.fps_processed }) : "";
     const shed = cam.health?.shed > 0.1 ? t("camera.shed", { p: Math.round(cam.health.shed * 100) }) : "";
-    card.querySelector(".cam-sub").textContent = [cam.district, cam.ward, fps, shed].filter(Boolean).join(" · ");
+    // a separate recording stream that is down: alerts still come, but their clips would not
+    const rec = cam.health?.recording === "offline" ? t("camera.recordingoffline") : "";
+    card.querySelector(".cam-sub").textContent = [cam.district, cam.ward, fps, shed, rec].filter(Boolean).join(" · ");
     const img = card.querySelector("img");
     const src = `/api/cameras/${encodeURIComponent(cam.id)}/frame.jpg?t=${stamp}`;
     if (!$("#cameras-view").hidden && img.getAttribute("src") !== src) img.src = src;

@@ -88,6 +88,13 @@ class CameraConfig(Section):
         description="rtsp:// or rtsps:// URL (credentials through ${ENV_VAR}), or a video file replayed at "
         "real speed as a live camera.",
     )
+    record_url: str | None = Field(
+        None,
+        title="Recording stream",
+        description="The camera's main stream for incident clips, if `url` is its substream: clips are cut "
+        "from it without decoding (full resolution as evidence), while only `url` is decoded for "
+        "detection. Default: clips from `url`.",
+    )
     enabled: bool = Field(True, title="Enabled", description="Disabled cameras are kept but not read.")
     detect: DetectConfig = Field(default_factory=DetectConfig)
     zones: list[ZoneConfig] = Field(default_factory=list)
@@ -99,9 +106,11 @@ class CameraConfig(Section):
             raise ValueError("use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
         return v
 
-    @field_validator("url")
+    @field_validator("url", "record_url")
     @classmethod
-    def _url(cls, v: str, info: ValidationInfo) -> str:
+    def _url(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
         if "://" in v:
             if not v.startswith(STREAM_SCHEMES):
                 raise ValueError("must be an rtsp:// or rtsps:// URL, or the path of a video file")

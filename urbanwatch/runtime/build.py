@@ -54,21 +54,28 @@ def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] |
     )
 
 
-def build_source(settings: Settings, camera: CameraConfig, keep_s: float = 0.0) -> CameraSource:
+def _ingest_options(settings: Settings) -> dict:
     ing = settings.ingest
-    source = CameraSource(
-        camera.id,
-        camera.url,
-        size=camera.detect.size,
-        open_timeout_s=ing.open_timeout_s,
-        read_timeout_s=ing.read_timeout_s,
-        offline_after_s=ing.offline_after_s,
-        backoff_initial_s=ing.backoff_initial_s,
-        backoff_max_s=ing.backoff_max_s,
-        keep_s=keep_s,
-    )
+    return {"open_timeout_s": ing.open_timeout_s, "read_timeout_s": ing.read_timeout_s,
+            "offline_after_s": ing.offline_after_s, "backoff_initial_s": ing.backoff_initial_s,
+            "backoff_max_s": ing.backoff_max_s}
+
+
+def build_source(settings: Settings, camera: CameraConfig, keep_s: float = 0.0) -> CameraSource:
+    """The stream decoded for detection; it also keeps the packets for clips (keep_s) unless the
+    camera has a recording stream of its own (see build_recording)."""
+    source = CameraSource(camera.id, camera.url, size=camera.detect.size,
+                          keep_s=0.0 if camera.record_url else keep_s, **_ingest_options(settings))
     source.target_fps = camera.detect.fps
     return source
+
+
+def build_recording(settings: Settings, camera: CameraConfig, keep_s: float) -> CameraSource | None:
+    """The camera's main stream, read for clips only (never decoded); None without one, or with
+    clips off."""
+    if not camera.record_url or keep_s <= 0:
+        return None
+    return CameraSource(camera.id, camera.record_url, keep_s=keep_s, decode=False, **_ingest_options(settings))
 
 
 OPTIONAL_CLASSES = ("person",)  # owners and vetoes, where the model knows people

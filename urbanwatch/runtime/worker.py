@@ -14,7 +14,7 @@ import signal
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 import cv2
@@ -34,7 +34,7 @@ from vision.detector import YoloDetector
 from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
-from .build import OPTIONAL_CLASSES, build_analyzer, build_rule, build_source, detector_classes
+from .build import OPTIONAL_CLASSES, build_analyzer, build_recording, build_rule, build_source, detector_classes
 from .detection import Batch, FrameJob, finish, prepare
 from .detection import run as run_detector
 from .evidence import Provenance, model_digest, recover_clip, write_package
@@ -61,6 +61,16 @@ class CameraRun:
     last_seq: int = 0
     reported: str | None = None  # last state stored for the console
     live_written: float = 0.0  # when the latest picture for the camera grid was written
+    recording: CameraSource | None = None  # the main stream, when clips come from it
+
+    @property
+    def clips(self) -> CameraSource:
+        """The stream incident clips are cut from."""
+        return self.recording or self.source
+
+    @property
+    def sources(self) -> list[CameraSource]:
+        return [self.source] + ([self.recording] if self.recording else [])
 
 
 class Worker:
@@ -101,11 +111,11 @@ class Worker:
 
     def _request_clip(self, camera_id: str, clip_id: str, rel_path: str, start_t: float, end_t: float) -> bool:
         run = next((r for r in self.runs if r.config.id == camera_id), None)
-        return run is not None and run.source.record(clip_id, self.media.path(rel_path), start_t, end_t)
+        return run is not None and run.clips.record(clip_id, self.media.path(rel_path), start_t, end_t)
 
     def _collect_clips(self, now: float) -> None:
         for run in self.runs:
-            for result in run.source.finished_clips(now):
+            for result in run.clips.finished_clips(now):
                 self.recorder.clip_finished(result)
 
     # ------------------------------------------------------------------ set-up
@@ -123,12 +133,14 @@ class Worker:
             if not cam.enabled:
                 continue
             zones, ids, version = self._stored_zones(cam.id)
-            run = CameraRun(cam, build_source(self.settings, cam, self._keep_s(zones)),
-                            build_analyzer(self.settings, cam, zones),
-                            interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now)
+            keep_s = self._keep_s(zones)
+            run = CameraRun(cam, build_source(self.settings, cam, keep_s), build_analyzer(self.settings, cam, zones),
+                            interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now,
+                            recording=build_recording(self.settings, cam, keep_s))
             self.recorder.add_camera(self._camera_info(cam, zones, ids))
             self._restore(run, now)
-            run.source.start()
+            for source in run.sources:
+                source.start()
             self.runs.append(run)
 
     @staticmethod
@@ -155,7 +167,7 @@ class Worker:
             rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
             ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
-            run.source.set_keep(self._keep_s(zones))
+            run.clips.set_keep(self._keep_s(zones))
             if run.analyzer.scheduler is not None:
                 run.analyzer.scheduler.set_zones([z["polygon"] for z in zones])
             self.recorder.add_camera(self._camera_info(run.config, zones, ids))
@@ -253,8 +265,9 @@ class Worker:
                     log.exception("%s: last batch lost", self.name)
             self.pool.shutdown(wait=True)
             for run in self.runs:
-                for result in run.source.stop(timeout=2):  # clips cut short stay, as they are
-                    self.recorder.clip_finished(result)
+                for source in run.sources:
+                    for result in source.stop(timeout=2):  # clips cut short stay, as they are
+                        self.recorder.clip_finished(result)
             self._report_health(time.time())
             self.recorder.flush()
             if self.recorder.pending:
@@ -305,8 +318,12 @@ class Worker:
     def _report_health(self, now: float) -> None:
         healths = []
         for run in self.runs:
-            run.source.watchdog(now)
+            for source in run.sources:
+                source.watchdog(now)
             h = run.source.health(now)
+            if run.recording is not None:
+                rec = run.recording.health(now)
+                h = replace(h, recording=str(rec.state), recording_error=rec.error)
             healths.append(h)
             state = str(h.state)
             if h.state in REPORTED_STATES and state != run.reported:
