@@ -191,6 +191,9 @@ def test_clips_come_from_the_main_stream_when_the_camera_has_one(tmp_path, rtsp_
         s = c.streams.video[0]
         assert (s.codec_context.width, s.codec_context.height) == (1608, 720)  # the main stream, untouched
         assert s.codec_context.name == "h264"
+    # the evidence record says so
+    meta = svc.media / done["snapshot_url"].removeprefix("/media/").replace("-clean.jpg", "-metadata.json")
+    assert json.loads(meta.read_text())["clip"]["video"] == {"width": 1608, "height": 720, "codec": "h264"}
 
 
 def test_a_recording_stream_is_kept_for_clips_and_never_decoded(rtsp_camera, curb_clip, tmp_path):

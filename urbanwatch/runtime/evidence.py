@@ -55,8 +55,21 @@ def _times(t: datetime | None, tz: str) -> dict | None:
     return {"utc": iso(t), "local": t.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")}
 
 
-def metadata(session: Session, event: Event, prov: Provenance) -> dict:
+def clip_video(path: Path) -> dict | None:
+    """The clip's picture size and codec, as written (the main stream's, when clips come from it)."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            ctx = c.streams.video[0].codec_context
+            return {"width": ctx.width, "height": ctx.height, "codec": ctx.name}
+    except (OSError, IndexError, av.error.FFmpegError):
+        return None
+
+
+def metadata(session: Session, event: Event, prov: Provenance, media: MediaStore | None = None) -> dict:
     cam = event.camera
+    clip = media.path(event.clip) if media is not None and event.clip else None
     zone = session.get(Zone, event.zone_id) if event.zone_id else None
     return {
         "schema": "urbanwatch-evidence/1",
@@ -73,7 +86,8 @@ def metadata(session: Session, event: Event, prov: Provenance) -> dict:
                   "alert_raised": _times(event.raised_at, prov.timezone),
                   "clip_start": _times(event.clip_started_at, prov.timezone),
                   "clip_end": _times(event.clip_ended_at, prov.timezone)},
-        "clip": {"state": event.clip_state, "pre_roll_s": prov.pre_roll_s, "post_roll_s": prov.post_roll_s},
+        "clip": {"state": event.clip_state, "pre_roll_s": prov.pre_roll_s, "post_roll_s": prov.post_roll_s,
+                 "video": clip_video(clip) if clip is not None and clip.is_file() else None},
         "detector": {"model": Path(prov.model).name, "model_sha256": prov.model_sha256, "imgsz": prov.imgsz,
                      "confidence": prov.confidence},
         "software": {"name": "urbanwatch", "version": __version__},
@@ -85,7 +99,7 @@ def metadata(session: Session, event: Event, prov: Provenance) -> dict:
 def write_package(session: Session, media: MediaStore, event: Event, prov: Provenance) -> None:
     """(Re)writes the event's metadata record and records its hash, after the files it lists."""
     rel = event.snapshot.replace("-clean.jpg", "-metadata.json")
-    data = json.dumps(metadata(session, event, prov), ensure_ascii=False, indent=2).encode()
+    data = json.dumps(metadata(session, event, prov, media), ensure_ascii=False, indent=2).encode()
     media.write(rel, data)
     record_file(session, media, event.id, "metadata", rel)
 
