@@ -198,7 +198,7 @@ class CameraSource:
             fmt = StreamFormat.of(stream)
             paced_start: float | None = None
             first_dts: float | None = None
-            got_frames = 0
+            got_frames, delivered = 0, False
             offset: float | None = None  # camera timeline -> wall clock, fixed per connection
             self._decode_plan.reset()
             for packet in container.demux(stream):
@@ -230,20 +230,16 @@ class CameraSource:
                 if not self.decode:  # a recording stream: a packet is its sign of life
                     self._last_frame_at = now
                     got_frames += 1
-                    if got_frames == 25:
-                        self.backoff.reset()
-                        self._error = None
-                    continue
-                if not self._decode_plan.decode(keyframe=packet.is_keyframe,
-                                                idr=packet.is_keyframe and is_idr(data, fmt.codec), pts_s=pts_s,
-                                                now=now, wanted_at=self.wanted_at, slack_s=self._decode_slack()):
-                    continue
-                for frame in packet.decode():
-                    self._publish(frame, generation)
-                    got_frames += 1
-                    if got_frames == 25:  # a connection that delivers is a success
-                        self.backoff.reset()
-                        self._error = None
+                elif self._decode_plan.decode(keyframe=packet.is_keyframe,
+                                              idr=packet.is_keyframe and is_idr(data, fmt.codec), pts_s=pts_s,
+                                              now=now, wanted_at=self.wanted_at, slack_s=self._decode_slack()):
+                    for frame in packet.decode():
+                        self._publish(frame, generation)
+                        got_frames += 1
+                if got_frames >= 25 and not delivered:  # a connection that delivers is a success
+                    delivered = True
+                    self.backoff.reset()
+                    self._error = None
         finally:
             container.close()
 
