@@ -4,7 +4,6 @@ whole zones, detections carried where it did not look, and the motion boxes that
 import numpy as np
 import pytest
 
-from urbanwatch.runtime.allocator import keep_freed_memory
 from vision.detections import Detections
 from vision.scheduling import DetectionScheduler
 from vision.static_objects import StaticObjectDetector
@@ -141,10 +140,3 @@ def test_motion_boxes_surround_what_moved():
     assert x0 <= 300 and y0 <= 100 and x1 >= 380 and y1 >= 160
     assert x1 - x0 < 120 and y1 - y0 < 100  # around it, not the whole picture
 
-
-def test_freed_frame_memory_is_kept_for_reuse_on_glibc():
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("mallopt is glibc's")
-    assert keep_freed_memory() is True

@@ -169,10 +169,8 @@ def evaluate(
     from .evaluation.report import table, to_json
     from .evaluation.runner import make_detector, run_clip
     from .logs import setup_logging
-    from .runtime.allocator import keep_freed_memory
 
     setup_logging("warning")
-    keep_freed_memory()  # as in a worker: the same per-frame costs
     try:
         gts = [load_ground_truth(p) for p in gt_files]
     except GroundTruthError as exc:

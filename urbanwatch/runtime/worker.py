@@ -343,9 +343,7 @@ def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop: Co
                 log_level: str = "INFO") -> None:
     """Entry point of a worker process (spawned)."""
     from ..logs import setup_logging
-    from .allocator import keep_freed_memory
 
-    keep_freed_memory()
     # Ctrl-C reaches the whole process group; the supervisor decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(log_level)
