@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -149,6 +150,10 @@ def evaluate(
     tiles: Annotated[
         bool | None, typer.Option("--tiles/--whole-frame", help="Detect in tiles over the zones, or on whole frames.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Clips run in this many processes, each with its own detector "
+                          "(same results as one; about one per CPU core).")
+    ] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures and every alert here.")] = None,
 ) -> None:
     """Score the real pipeline on clips with ground truth.
@@ -156,54 +161,62 @@ def evaluate(
     Each clip runs through the detector, tracker, static-object stage and zone rules with that
     file's zones and rules, faster than real time, on the video's own clock. Alerts are matched to
     the annotated events (docs/ground-truth.md); the table gives precision, recall, F1, alert lag
-    and false alerts per clip and overall.
+    and false alerts per clip and overall. A bad ground-truth file is reported one problem a line.
     """
     import json as _json
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from streams.video_file import probe
-
     from .config import parse_config
-    from .evaluation.ground_truth import GroundTruthError, load_ground_truth
+    from .evaluation.ground_truth import GroundTruthError, load_all
+    from .evaluation.parallel import run_tasks, tasks_for
     from .evaluation.report import table, to_json
-    from .evaluation.runner import make_detector, run_clip
+    from .evaluation.runner import EvalError, settings_errors
+    from .evaluation.variants import apply_variant
     from .logs import setup_logging
 
     setup_logging("warning")
-    try:
-        gts = [load_ground_truth(p) for p in gt_files]
-    except GroundTruthError as exc:
-        for line in str(exc).splitlines():
-            err.print(f"[red]error[/red] {line}", highlight=False)
-        raise typer.Exit(1) from None
-    base = _load(config) if config else parse_config({}, Path.cwd())
-    changes = {k: v for k, v in (("model", model), ("imgsz", imgsz), ("tiles", tiles)) if v is not None}
-    if changes:
-        base = base.model_copy(update={"detector": base.detector.model_copy(update=changes)})
     if fps <= 0 or fps > 30:
-        err.print("[red]error[/red] --fps must be in (0, 30]")
-        raise typer.Exit(1)
+        _fail(["--fps must be in (0, 30]"])
     try:
-        detector = make_detector(base, gts, fps)
-    except (FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeRemainingColumn(), console=err) as progress:
-        for gt in gts:
-            duration = probe(str(gt.clip_path)).duration_s or 1.0
-            task = progress.add_task(gt.name, total=duration)
-            def advance(t: float, k=task) -> None:
-                progress.update(k, completed=t)
-
-            results.append(run_clip(gt, base, detector, fps, on_frame=advance))
-            progress.update(task, completed=duration)
+        gts = load_all(gt_files)
+    except GroundTruthError as exc:
+        _fail(exc.errors)
+    base = _load(config) if config else parse_config({}, Path.cwd())
+    changes = {f"detector.{k}": v for k, v in (("model", model), ("imgsz", imgsz), ("tiles", tiles)) if v is not None}
+    try:
+        base = apply_variant(base, changes)
+    except ConfigError as exc:
+        _fail(exc.errors)
+    _fail([line for gt in gts for line in settings_errors(gt, base, fps)])
+    try:
+        with _clip_progress(gts) as advance:
+            results = run_tasks(tasks_for(gts, base, fps), fps, jobs, on_progress=advance)
+    except EvalError as exc:
+        _fail(str(exc).splitlines())
     console.print(table(results))
     if json_out:
-        json_out.write_text(_json.dumps(to_json(results, detector.model_path, fps), indent=2))
+        json_out.write_text(_json.dumps(to_json(results, base.detector.model, fps), indent=2))
         console.print(f"written {json_out}")
+
+
+def _fail(lines: list[str]) -> None:
+    """Exit 1 after one line per problem; nothing when there is none."""
+    if lines:
+        for line in lines:
+            err.print(f"[red]error[/red] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _clip_progress(gts):
+    """A progress bar per clip; yields the callback that moves them (clip index, seconds done)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=err) as progress:
+        bars = [progress.add_task(gt.name, total=gt.frames / gt.fps) for gt in gts]
+        yield lambda i, t: progress.update(bars[i], completed=t)
+        for bar in bars:
+            progress.update(bar, completed=progress.tasks[bar].total)
 
 
 @app.command("export-model")

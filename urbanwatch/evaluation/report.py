@@ -24,8 +24,8 @@ def _row(name: str, events: int, alerts: int, s: Score, speed: float | None) -> 
             _f(s.f1), _f(s.median_lag, 1), _f(s.worst_lag, 1), _f(speed, 1)]
 
 
-def table(results: list[ClipResult]) -> Table:
-    t = Table(title="urbanwatch eval")
+def table(results: list[ClipResult], title: str = "urbanwatch eval") -> Table:
+    t = Table(title=title)
     for col in ("clip", "events", "alerts", "TP", "FP", "FN", "P", "R", "F1", "lag med", "lag max", "×rt"):
         t.add_column(col, justify="left" if col == "clip" else "right")
     for r in results:

@@ -3,20 +3,25 @@ as it decodes, with the clock taken from the video's timestamps."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from streams.video_file import probe, sample_frames
 from vision.detector import YoloDetector
 
-from ..config import Settings, parse_config
+from ..config import ConfigError, Settings, parse_config
 from ..runtime.build import OPTIONAL_CLASSES, build_analyzer, detector_classes
 from ..runtime.detection import FrameJob, analyse
 from .ground_truth import GroundTruth
 from .scoring import Alert, Score, score_clip
+
+
+class EvalError(RuntimeError):
+    """A clip or model that cannot be evaluated; the message is one line for the user."""
 
 
 @dataclass
@@ -28,6 +33,10 @@ class ClipResult:
     seconds: float  # of video
     wall_s: float  # to process it
     inferences: int = 0  # detector runs (tiles or whole frames)
+    # for the HTML report, when asked: "alert:<i>" -> the analysed frame at alert i,
+    # "due:<event id>" -> the analysed frame nearest a missed event's due time; with their times
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+    image_t: dict[str, float] = field(default_factory=dict)
 
 
 def clip_settings(gt: GroundTruth, base: Settings, fps: float) -> Settings:
@@ -40,22 +49,43 @@ def clip_settings(gt: GroundTruth, base: Settings, fps: float) -> Settings:
         else:
             zone["unattended_s"] = gt.rules.dumping_unattended_s
         zones.append(zone)
-    cam_id = re.sub(r"[^A-Za-z0-9_.-]", "_", gt.clip)[:64]
     data = base.model_dump(mode="json")
     data["cameras"] = [{
-        "id": cam_id, "name": gt.clip, "district": "eval", "url": str(gt.clip_path),
+        "id": gt.camera_id, "name": gt.clip, "district": "eval", "url": str(gt.clip_path),
         "detect": {"fps": fps}, "zones": zones,
     }]
     return parse_config(data, Path("."), env={})
 
 
+def settings_errors(gt: GroundTruth, base: Settings, fps: float) -> list[str]:
+    """What the configuration refuses in this file's zones and rules, as '<file>: <field>: ...' lines."""
+    try:
+        clip_settings(gt, base, fps)
+    except ConfigError as exc:
+        return [f"{gt.shown}: {line.replace('cameras[0].', '')}" for line in exc.errors]
+    return []
+
+
 def make_detector(settings: Settings, gts: list[GroundTruth], fps: float) -> YoloDetector:
+    return load_detector(settings, run_classes(settings, gts, fps))
+
+
+def run_classes(settings: Settings, gts: list[GroundTruth], fps: float) -> frozenset[str]:
+    """The classes the detector reports in a run: those every clip's zones can count. One set for
+    the whole run, so that a clip scores the same whichever clips it runs with."""
     classes: set[str] = set()
     for gt in gts:
         classes |= detector_classes(clip_settings(gt, settings, fps))
+    return frozenset(classes)
+
+
+def load_detector(settings: Settings, classes: frozenset[str]) -> YoloDetector:
     det = settings.detector
-    return YoloDetector(det.model, det.imgsz, det.confidence, det.device, classes=classes,
-                        optional_classes=OPTIONAL_CLASSES)
+    try:
+        return YoloDetector(det.model, det.imgsz, det.confidence, det.device, classes=sorted(classes),
+                            optional_classes=OPTIONAL_CLASSES)
+    except (FileNotFoundError, ValueError) as exc:
+        raise EvalError(str(exc)) from None
 
 
 def run_clip(
@@ -64,20 +94,48 @@ def run_clip(
     detector: YoloDetector,
     fps: float = 2.0,
     on_frame: Callable[[float], None] | None = None,
+    keep_images: bool = False,
 ) -> ClipResult:
+    try:
+        return _run_clip(gt, base, detector, fps, on_frame, keep_images)
+    except ConfigError as exc:
+        raise EvalError(f"{gt.shown}: {exc.errors[0]}") from None
+    except (OSError, ValueError, StopIteration, IndexError) as exc:  # PyAV's errors are OSError/ValueError
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise EvalError(f"{gt.shown}: clip: cannot decode {gt.clip_path}: {why}") from None
+
+
+def _run_clip(gt, base, detector, fps, on_frame, keep_images) -> ClipResult:
     settings = clip_settings(gt, base, fps)
     camera = settings.cameras[0]
     analyzer = build_analyzer(settings, camera)
     info = probe(str(gt.clip_path))
+    dues = {e.id: gt.due(e) for e in gt.events}
+    nearest: dict[str, tuple[float, float, np.ndarray]] = {}  # event id -> (|t - due|, t, image)
     alerts: list[Alert] = []
+    images: dict[str, np.ndarray] = {}
+    image_t: dict[str, float] = {}
     n, started, t = 0, time.perf_counter(), 0.0
     inferences = 0
     for t, _, image in sample_frames(str(gt.clip_path), camera.detect.fps):
         (result,) = analyse(detector, [FrameJob(analyzer, image, t, (1.0, 1.0))])
-        alerts += [Alert(e.violation.type, e.violation.bbox, t) for e in result.events if e.kind == "raised"]
+        for e in result.events:
+            if e.kind == "raised":
+                if keep_images:
+                    images[f"alert:{len(alerts)}"], image_t[f"alert:{len(alerts)}"] = image, t
+                alerts.append(Alert(e.violation.type, e.violation.bbox, t))
+        if keep_images:  # only the frame nearest each due time is held, not the clip
+            for eid, due in dues.items():
+                if eid not in nearest or abs(t - due) < nearest[eid][0]:
+                    nearest[eid] = (abs(t - due), t, image)
         inferences += result.inferences
         n += 1
         if on_frame:
             on_frame(t)
-    return ClipResult(gt, alerts, score_clip(gt, alerts), n, info.duration_s, time.perf_counter() - started,
-                      inferences)
+    score = score_clip(gt, alerts)
+    matched = {m["event"] for m in score.matches}
+    for eid, (_, te, image) in nearest.items():
+        if eid not in matched:
+            images[f"due:{eid}"], image_t[f"due:{eid}"] = image, te
+    return ClipResult(gt, alerts, score, n, info.duration_s, time.perf_counter() - started, inferences,
+                      images, image_t)

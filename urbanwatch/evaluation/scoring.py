@@ -71,6 +71,23 @@ class Score:
                 "worst_lag_s": r(self.worst_lag), "false_alerts": self.fp}
 
 
+def iou(a, b) -> float:
+    return float(overlap(np.array(a), np.array(b))[0][0, 0])
+
+
+def pooled_f1(tp: int, fp: int, fn: int) -> float:
+    """F1 of pooled counts; nothing to find and nothing raised is perfect (all-negative sets)."""
+    return 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+
+
+def clip_f1(tp: int, fp: int, fn: int, negative: bool) -> float:
+    """One clip's F1 for a mean over clips: a negative clip scores 1.0 if it raised no alert and
+    0.0 otherwise; a positive clip that raised nothing scores 0.0."""
+    if negative:
+        return 1.0 if fp == 0 else 0.0
+    return pooled_f1(tp, fp, fn)
+
+
 def score_clip(gt: GroundTruth, alerts: list[Alert]) -> Score:
     """Each event matches at most one alert of its type, overlapping its box (IoU >= 0.3) and
     raised between 2 s before and 10 s after it is due; every other alert is a false alert."""
@@ -80,20 +97,20 @@ def score_clip(gt: GroundTruth, alerts: list[Alert]) -> Score:
         for ai, a in enumerate(alerts):
             if a.type != e.type:
                 continue
-            iou = float(overlap(np.array(e.bbox), np.array(a.bbox))[0][0, 0])
+            ov = iou(e.bbox, a.bbox)
             lag = a.t - due
-            if iou >= IOU_MIN and -EARLY_S <= lag <= LATE_S:
-                pairs.append((abs(lag), -iou, ei, ai, lag, iou))
+            if ov >= IOU_MIN and -EARLY_S <= lag <= LATE_S:
+                pairs.append((abs(lag), -ov, ei, ai, lag, ov))
     s = Score()
     used_e, used_a = set(), set()
-    for _, _, ei, ai, lag, iou in sorted(pairs):
+    for _, _, ei, ai, lag, ov in sorted(pairs):
         if ei in used_e or ai in used_a:
             continue
         used_e.add(ei)
         used_a.add(ai)
         s.tp += 1
         s.lags.append(lag)
-        s.matches.append({"event": gt.events[ei].id, "alert": ai, "lag_s": round(lag, 3), "iou": round(iou, 3)})
+        s.matches.append({"event": gt.events[ei].id, "alert": ai, "lag_s": round(lag, 3), "iou": round(ov, 3)})
     s.fn = len(gt.events) - len(used_e)
     s.fp = len(alerts) - len(used_a)
     return s
