@@ -155,6 +155,10 @@ def evaluate(
                           "(same results as one; about one per CPU core).")
     ] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures and every alert here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write an HTML page here (index.html and JPEGs) showing every alert, miss "
+                                  "and false alert on its frame, with the zones and both boxes.")
+    ] = None,
 ) -> None:
     """Score the real pipeline on clips with ground truth.
 
@@ -189,13 +193,20 @@ def evaluate(
     _fail([line for gt in gts for line in settings_errors(gt, base, fps)])
     try:
         with _clip_progress(gts) as advance:
-            results = run_tasks(tasks_for(gts, base, fps), fps, jobs, on_progress=advance)
+            results = run_tasks(tasks_for(gts, base, fps), fps, jobs, keep_images=report is not None,
+                                on_progress=advance)
     except EvalError as exc:
         _fail(str(exc).splitlines())
-    console.print(table(results))
+    title = "urbanwatch eval"
+    console.print(table(results, title))
     if json_out:
         json_out.write_text(_json.dumps(to_json(results, base.detector.model, fps), indent=2))
         console.print(f"written {json_out}")
+    if report:
+        from .evaluation.html_report import write_report
+
+        page = write_report(results, report, title, f"model {base.detector.model} · {fps:g} analysed frames/s")
+        console.print(f"written {page}")
 
 
 def _fail(lines: list[str]) -> None:
