@@ -154,6 +154,10 @@ def evaluate(
         int, typer.Option("--jobs", "-j", min=1, help="Clips run in this many processes, each with its own detector "
                           "(same results as one; about one per CPU core).")
     ] = 1,
+    perturb: Annotated[
+        str | None, typer.Option(help="Score the clips re-encoded with this perturbation instead (dusk, noise, "
+                                 "low_bitrate, 320x240, fps5, fps25, shake, reencode; written to a temporary folder).")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures and every alert here.")] = None,
     report: Annotated[
         Path | None, typer.Option(help="Write an HTML page here (index.html and JPEGs) showing every alert, miss "
@@ -168,10 +172,12 @@ def evaluate(
     and false alerts per clip and overall. A bad ground-truth file is reported one problem a line.
     """
     import json as _json
+    import tempfile
 
     from .config import parse_config
     from .evaluation.ground_truth import GroundTruthError, load_all
     from .evaluation.parallel import run_tasks, tasks_for
+    from .evaluation.perturb import PerturbError
     from .evaluation.report import table, to_json
     from .evaluation.runner import EvalError, settings_errors
     from .evaluation.variants import apply_variant
@@ -191,13 +197,16 @@ def evaluate(
     except ConfigError as exc:
         _fail(exc.errors)
     _fail([line for gt in gts for line in settings_errors(gt, base, fps)])
-    try:
-        with _clip_progress(gts) as advance:
-            results = run_tasks(tasks_for(gts, base, fps), fps, jobs, keep_images=report is not None,
-                                on_progress=advance)
-    except EvalError as exc:
-        _fail(str(exc).splitlines())
-    title = "urbanwatch eval"
+    with tempfile.TemporaryDirectory(prefix="urbanwatch-perturb-") as tmp:
+        try:
+            if perturb:
+                gts = _perturbed(gts, perturb, Path(tmp))
+            with _clip_progress(gts) as advance:
+                results = run_tasks(tasks_for(gts, base, fps), fps, jobs, keep_images=report is not None,
+                                    on_progress=advance)
+        except (EvalError, PerturbError, ValueError, GroundTruthError) as exc:
+            _fail(exc.errors if isinstance(exc, GroundTruthError) else str(exc).splitlines())
+    title = f"urbanwatch eval{f' ({perturb})' if perturb else ''}"
     console.print(table(results, title))
     if json_out:
         json_out.write_text(_json.dumps(to_json(results, base.detector.model, fps), indent=2))
@@ -228,6 +237,16 @@ def _clip_progress(gts):
         yield lambda i, t: progress.update(bars[i], completed=t)
         for bar in bars:
             progress.update(bar, completed=progress.tasks[bar].total)
+
+
+def _perturbed(gts, name: str, out_dir: Path):
+    from .evaluation.ground_truth import load_all
+    from .evaluation.perturb import PERTURBATIONS, perturb_set
+
+    if name not in PERTURBATIONS:
+        raise ValueError(f"--perturb: unknown perturbation '{name}' (one of {', '.join(PERTURBATIONS)})")
+    with err.status(f"re-encoding {len(gts)} clips: {name}"):
+        return load_all(perturb_set(gts, name, out_dir))
 
 
 @app.command("export-model")
