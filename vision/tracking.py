@@ -1,4 +1,13 @@
-"""Multi-object tracking with Ultralytics' ByteTrack (not a home-made tracker)."""
+"""Multi-object tracking with Ultralytics' ByteTrack (not a home-made tracker), associating on
+buffered boxes so that it holds at the few frames per second a camera is analysed at.
+
+ByteTrack matches a track to a detection by the IoU of their boxes. At 2 fps a walking person
+moves about a body width between frames, the boxes no longer overlap, and every frame starts a
+new, never-confirmed track: nobody has an identity, so nobody can be the owner of a bag. The
+buffered IoU of C-BIoU (Yang et al., WACV 2023) widens the boxes before comparing them: a new
+track's by a margin that grows with the time between frames, a followed track's by as far as it
+moves in a frame; boxes returned are the detector's own.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +36,29 @@ class _BoxesView:
         return _BoxesView(self.d[mask])
 
 
+def buffered(xyxy: np.ndarray, b: float) -> np.ndarray:
+    """Boxes widened by `b` of their width and height on every side."""
+    xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+    w, h = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
+    return xyxy + np.stack([-b * w, -b * h, b * w, b * h], axis=1)
+
+
+def association_buffer(fps: float) -> float:
+    """Largest margin for buffered IoU: a body width (1.0) at 2 fps, shrinking with the frame
+    interval (0.2 at 10 fps, where plain IoU already works)."""
+    return float(np.clip(2.0 / max(fps, 1e-6), 0.1, 1.0))
+
+
+def track_buffer(track, largest: float, smallest: float = 0.1) -> float:
+    """A track's margin: the largest while its motion is unknown (new), else as far as its own
+    Kalman velocity carries it in a frame, in box heights. A parked car keeps a small margin, so
+    the box of the car beside it is never taken for it."""
+    if not track.is_activated or track.tracklet_len < 2:
+        return largest
+    vx, vy, h = float(track.mean[4]), float(track.mean[5]), float(track.mean[3])
+    return float(np.clip(2.0 * np.hypot(vx, vy) / max(h, 1.0), smallest, largest))
+
+
 class ObjectTracker:
     """Gives detections persistent `tracker_id`s across frames of one camera.
 
@@ -34,8 +66,22 @@ class ObjectTracker:
     counts in frames, so it is converted with the detect rate.
     """
 
-    def __init__(self, fps: float, lost_s: float = 10.0, high_thresh: float = 0.25, match_thresh: float = 0.8):
+    def __init__(self, fps: float, lost_s: float = 10.0, high_thresh: float = 0.25, match_thresh: float = 0.8,
+                 buffer: float | None = None):
         from ultralytics.trackers.byte_tracker import BYTETracker
+        from ultralytics.trackers.utils import matching
+
+        b = association_buffer(fps) if buffer is None else buffer
+
+        class BufferedByteTracker(BYTETracker):
+            def get_dists(self, tracks, detections):
+                if not tracks or not detections:
+                    return np.zeros((len(tracks), len(detections)), np.float32)
+                boxes = np.array([d.xyxy for d in detections])
+                # both boxes of a pair widened by the track's margin, as C-BIoU does
+                dists = np.vstack([matching.iou_distance([buffered(t.xyxy, m)[0]], list(buffered(boxes, m)))
+                                   for t in tracks for m in (track_buffer(t, b),)])
+                return matching.fuse_score(dists, detections) if self.args.fuse_score else dists
 
         args = SimpleNamespace(
             track_high_thresh=high_thresh,
@@ -45,7 +91,7 @@ class ObjectTracker:
             match_thresh=match_thresh,
             fuse_score=True,
         )
-        self._tracker = BYTETracker(args)
+        self._tracker = BufferedByteTracker(args)
 
     def update(self, detections: Detections) -> Detections:
         """Returns the same detections with `tracker_id` set (NO_TRACK where none was assigned)."""
