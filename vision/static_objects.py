@@ -1,5 +1,5 @@
 """Regions that have become static: the dual-background method of the abandoned-object literature
-(Porikli et al. 2008; Lin et al., IEEE TIFS 2015), on downscaled frames.
+(Porikli et al. 2008; Lin et al., IEEE TIFS 2015), on frames of at most `work_width` pixels.
 
 Two background models learn at different speeds. A pixel that differs from the slow (long-term)
 model but already matches the fast (short-term) one shows something that arrived and stopped:
@@ -12,9 +12,18 @@ it when the pixel shows the old background again (the object was taken away).
 - The long-term model learns only where the scene shows background: static objects are not
   absorbed for as long as they stay.
 - A sudden change over most of the picture (lights switched, camera moved, picture spliced)
-  resets both models instead of raising a region everywhere.
-- Ghosts (background uncovered where an object stood when the models started) are recognised by
-  their edges, which are in the background model and not in the picture, and are healed.
+  resets both models instead of raising a region everywhere; a slow one (dusk, clouds, the
+  auto-iris) is taken out as a gain and an offset per colour.
+
+A static blob is not yet an object. Each one is explained before it becomes a region:
+- people and vehicles standing still: their pixels (the `hold` boxes) are cut out, so that a
+  suitcase beside its owner is the suitcase alone;
+- several objects: pixels that became static at different times (a second bag put down against
+  the first) are different objects; thin bridges (lines, box outlines) are opened;
+- lighting, shadow or a background change: the picture kept the background's texture;
+- a ghost (background uncovered where an object stood when the models started): its outline is
+  in the background model, not in the picture. Ghosts and lighting changes are healed.
+`rejected` counts what each explanation removed, for measuring them.
 
 Regions are returned as `Detections` (class `static_object`) in the input image's pixels, with
 `appeared_at` (when their pixels began to be static) and `motion` (share of the region's box
@@ -24,6 +33,7 @@ in `data`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import cv2
@@ -38,25 +48,33 @@ STATIC_CLASS = "static_object"
 
 @dataclass(frozen=True)
 class StaticParams:
-    work_width: int = 320  # analysis width; height follows the aspect ratio
+    work_width: int = 640  # analysis width at most; smaller frames are analysed as they are
     short_tau_s: float = 0.6  # short-term model: absorbs a stopped object within ~1 s
     long_tau_s: float = 120.0  # long-term model, where it sees background
     long_tau_foreground_s: float = 3600.0  # ... and under foreground (static objects are kept out)
     threshold: float = 20.0  # colour difference (0-255) that counts as a change, after blurring
     static_s: float = 1.0  # seconds of static evidence before a pixel is static
-    min_area: float = 0.0008  # region size bounds, as fractions of the picture
-    max_area: float = 0.25
+    min_area_px: int = 16  # smallest object, in analysis pixels (a 4 x 4 blob)
+    max_area: float = 0.25  # largest, as a share of the picture
     global_change: float = 0.45  # a change over this share of the picture in one step resets the models
     max_dt_s: float = 5.0  # gaps longer than this (a stalled camera) count as this long
     max_rate_hz: float = 2.5  # the models' time scales are seconds: faster frames only update motion
+    split_s: float = 1.5  # pixels that became static this much apart belong to different objects
+    lighting_ncc: float = 0.75  # texture this similar to the background's: light or shadow, not an object
+    # the explanations, each switchable so that its effect can be measured
+    cut_holders: bool = True
+    split_by_time: bool = True
+    explain_lighting: bool = True
+    explain_ghosts: bool = True
 
 
 class StaticObjectDetector:
     def __init__(self, params: StaticParams | None = None):
         self.p = params or StaticParams()
-        self._long: np.ndarray | None = None
+        self._long: np.ndarray | None = None  # float32 BGR
         self._short: np.ndarray | None = None
         self._evidence: np.ndarray | None = None  # seconds of static evidence per pixel
+        self._onset: np.ndarray | None = None  # when each pixel last showed its background, steadily
         self._t: float | None = None
         self._size: tuple[int, int] | None = None  # (w, h) of the analysis frame
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -64,20 +82,22 @@ class StaticObjectDetector:
         self._window: np.ndarray | None = None
         self.last_reset_at: float | None = None
         self.resets = 0
+        self.rejected: Counter = Counter()  # regions each explanation removed
         self._moving: np.ndarray | None = None  # what changed against the short-term model, last frame
         self._regions_last = None
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        ww = min(self.p.work_width, w)
-        wh = max(1, round(h * ww / w))
-        small = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
-        return cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32)
+        if w > self.p.work_width:
+            ww = self.p.work_width
+            image = cv2.resize(image, (ww, max(1, round(h * ww / w))), interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(image, (5, 5), 0).astype(np.float32)
 
     def reset(self, small: np.ndarray, t: float) -> None:
         self._long = small.copy()
         self._short = small.copy()
         self._evidence = np.zeros(small.shape[:2], np.float32)
+        self._onset = np.full(small.shape[:2], t, np.float32)
         self._size = (small.shape[1], small.shape[0])
         self.last_reset_at = t
 
@@ -85,8 +105,8 @@ class StaticObjectDetector:
         """Feed one BGR frame taken at time `t` (seconds); returns the static regions.
 
         `hold`: boxes (image pixels) of people and vehicles. The long-term model does not learn
-        under them: someone standing for a minute must not become background, or the floor they
-        stood on would look new when they leave."""
+        under them (someone standing for a minute must not become background, or the floor they
+        stood on would look new when they leave), and their pixels are not objects."""
         small = self._prepare(image)
         if self._long is None or (small.shape[1], small.shape[0]) != self._size:
             self.reset(small, t)
@@ -101,12 +121,12 @@ class StaticObjectDetector:
         self._t = t
         small = self._stabilise(small)
 
-        # Exposure drifts (auto-iris, clouds) shift the whole picture a few levels: take the
-        # typical offset out. A camera that sways a pixel or two moves every edge: compare with
-        # the darkest and brightest background value near each pixel, not just the one under it.
-        # (OpenCV rather than numpy for the per-pixel arithmetic: several times faster here)
-        offset = np.median(small[::4, ::4] - self._long[::4, ::4], axis=(0, 1))
-        level = cv2.subtract(small, (*(float(o) for o in offset), 0.0))
+        # Exposure drifts (auto-iris, clouds, dusk) scale and shift the whole picture: take the
+        # typical gain and offset per colour out. A camera that sways a pixel or two moves every
+        # edge: compare with the darkest and brightest background value near each pixel, not just
+        # the one under it. (OpenCV rather than numpy for the per-pixel arithmetic: several times
+        # faster here)
+        level = self._level(small)
         lo, hi = cv2.erode(self._long, self._sway), cv2.dilate(self._long, self._sway)
         diff_long = _channel_max(cv2.max(cv2.subtract(lo, level), cv2.subtract(level, hi)))
         diff_short = _channel_max(cv2.absdiff(small, self._short))
@@ -122,30 +142,51 @@ class StaticObjectDetector:
             return self._regions_last
 
         # the state machine: static foreground accumulates, passing foreground holds, background drops
+        held = self._held(hold, image.shape, small.shape)
         static_now = fg_long & ~fg_short
-        background = ~fg_long
+        # the old background shows again, and steadily: whatever stood there has gone (at once, not
+        # slowly, or a person who stood a minute would leave a region behind for many seconds). Not
+        # while something moves over it or someone stands on it: grey trousers over a grey floor
+        # would otherwise wipe out the bag they pass
+        background = ~fg_long & ~fg_short & ~held
         ev = self._evidence
         ev += np.where(static_now, np.float32(dt), np.float32(0.0))
-        # the old background shows again: whatever stood there has gone (at once, not slowly, or a
-        # person who stood a minute would leave a region behind for many seconds)
         np.copyto(ev, np.maximum(np.minimum(ev, self.p.static_s) - 2.0 * dt, 0.0), where=background)
+        self._onset[background] = t
 
         cv2.accumulateWeighted(small, self._short, 1.0 - np.exp(-dt / self.p.short_tau_s))
-        held = np.zeros(small.shape[:2], bool)
-        if hold is not None and len(hold):
-            fx, fy = small.shape[1] / image.shape[1], small.shape[0] / image.shape[0]
-            for x1, y1, x2, y2 in np.asarray(hold, np.float32):
-                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = True
         # the long-term model: fast where it sees background, slow under foreground, not at all under
         # people and vehicles
         for where, tau in ((~fg_long & ~held, self.p.long_tau_s), (fg_long & ~held, self.p.long_tau_foreground_s)):
-            cv2.accumulateWeighted(small, self._long, 1.0 - np.exp(-dt / tau), mask=where.view(np.uint8))
+            cv2.accumulateWeighted(level, self._long, 1.0 - np.exp(-dt / tau), mask=where.view(np.uint8))
 
-        static = (ev >= self.p.static_s).astype(np.uint8)
-        static = cv2.morphologyEx(static, cv2.MORPH_CLOSE, self._kernel, iterations=2)
+        static = ev >= self.p.static_s
+        if self.p.cut_holders:
+            static &= ~held
+        static = cv2.morphologyEx(static.view(np.uint8), cv2.MORPH_OPEN, self._kernel)
         sx, sy = image.shape[1] / small.shape[1], image.shape[0] / small.shape[0]
-        self._regions_last = self._regions(static, small, fg_short, held, sx, sy, t)
+        self._regions_last = self._regions(static, level, fg_short, held, sx, sy, t)
         return self._regions_last
+
+    def _level(self, small: np.ndarray) -> np.ndarray:
+        """The picture with the global gain and offset against the long-term model taken out."""
+        a, b = small[::4, ::4].reshape(-1, 3), self._long[::4, ::4].reshape(-1, 3)
+        gain = np.median((a + 8.0) / (b + 8.0), axis=0)
+        if np.all(np.abs(gain - 1.0) < 0.02):
+            gain = np.ones(3)
+        offset = np.median(a / gain - b, axis=0)
+        m = np.zeros((3, 4), np.float32)
+        m[[0, 1, 2], [0, 1, 2]] = 1.0 / gain
+        m[:, 3] = -offset
+        return cv2.transform(small, m)
+
+    def _held(self, hold: np.ndarray | None, image_shape, small_shape) -> np.ndarray:
+        held = np.zeros(small_shape[:2], bool)
+        if hold is not None and len(hold):
+            fx, fy = small_shape[1] / image_shape[1], small_shape[0] / image_shape[0]
+            for x1, y1, x2, y2 in np.asarray(hold, np.float32):
+                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = True
+        return held
 
     def _stabilise(self, small: np.ndarray) -> np.ndarray:
         """Undo a global shift of the picture against the long-term model (a swaying pole, a
@@ -161,6 +202,33 @@ class StaticObjectDetector:
         m = np.float32([[1, 0, -dx], [0, 1, -dy]])
         return cv2.warpAffine(small, m, (small.shape[1], small.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
+    def _blobs(self, static: np.ndarray, t: float):
+        """Connected static pixels, each split into the parts that became static at different
+        times: (x, y, w, h, area, mask of the neighbourhood, (x0, y0) of it)."""
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+        H, W = static.shape
+        total = H * W
+        for i in range(1, n):
+            x, y, w, h, area = stats[i]
+            if not (self.p.min_area_px <= area <= self.p.max_area * total):
+                continue
+            x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), min(W, x + w + 4), min(H, y + h + 4)
+            mask = labels[y0:y1, x0:x1] == i
+            since = self._onset[y0:y1, x0:x1]
+            cuts = _time_cuts(since[mask], self.p.split_s) if self.p.split_by_time else []
+            if not cuts:
+                yield x, y, w, h, area, mask, (x0, y0)
+                continue
+            self.rejected["split"] += 1
+            group = np.digitize(since, cuts)
+            for g in range(len(cuts) + 1):
+                part = (mask & (group == g)).view(np.uint8)
+                m, plab, pstats, _ = cv2.connectedComponentsWithStats(part, connectivity=4)
+                for j in range(1, m):
+                    px, py, pw, ph, parea = pstats[j]
+                    if parea >= self.p.min_area_px:
+                        yield x0 + px, y0 + py, pw, ph, parea, plab == j, (x0, y0)
+
     def _regions(
         self,
         static: np.ndarray,
@@ -173,30 +241,33 @@ class StaticObjectDetector:
     ) -> Detections:
         if not cv2.countNonZero(static):
             return _no_regions()
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
-        area_total = static.shape[0] * static.shape[1]
-        H, W = static.shape
         boxes, fill, appeared, motion = [], [], [], []
-        for i in range(1, n):
-            x, y, w, h, area = stats[i]
-            if not (self.p.min_area * area_total <= area <= self.p.max_area * area_total):
-                continue
-            if min(w, h) < 4 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
+        for x, y, w, h, area, mask, (x0, y0) in self._blobs(static, t):
+            if min(w, h) < 3 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
                 continue  # objects are blobs; lines and rims are edges that moved
-            # work on the region's neighbourhood only
-            x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), min(W, x + w + 4), min(H, y + h + 4)
-            mask = labels[y0:y1, x0:x1] == i
+            y1, x1 = y0 + mask.shape[0], x0 + mask.shape[1]
+            now, before = small[y0:y1, x0:x1], self._long[y0:y1, x0:x1]
+            onset = self._onset[y0:y1, x0:x1][mask]
+            explained = None
+            if self.p.explain_ghosts and np.median(onset) <= self.last_reset_at:
+                # different from the background ever since the models started: what was there at
+                # the start has gone (the models know no other picture of the place)
+                explained = "ghost"
+            elif self.p.explain_lighting and _same_texture(mask, now, before, self.p.lighting_ncc):
+                explained = "lighting"
             # (a person standing in front of a textured wall hides its edges too: not a ghost)
-            if held[y0:y1, x0:x1][mask].mean() < 0.3 and self._is_ghost(
-                mask, small[y0:y1, x0:x1], self._long[y0:y1, x0:x1]
-            ):
-                # background uncovered where something stood when the models started: heal it
-                self._long[y0:y1, x0:x1][mask] = small[y0:y1, x0:x1][mask]
+            elif self.p.explain_ghosts and held[y0:y1, x0:x1][mask].mean() < 0.3 and self._is_ghost(mask, now, before):
+                explained = "ghost"
+            if explained:
+                # the background itself changed (or showed again): learn it now
+                self.rejected[explained] += 1
+                self._long[y0:y1, x0:x1][mask] = now[mask]
                 self._evidence[y0:y1, x0:x1][mask] = 0.0
+                self._onset[y0:y1, x0:x1][mask] = t
                 continue
             boxes.append([x * sx, y * sy, (x + w) * sx, (y + h) * sy])
             fill.append(area / float(w * h))
-            appeared.append(t - float(self._evidence[y0:y1, x0:x1][mask].max()))
+            appeared.append(float(np.percentile(onset, 10)))
             motion.append(np.count_nonzero(moving[y : y + h, x : x + w]) / float(w * h))
         if not boxes:
             return _no_regions()
@@ -236,6 +307,45 @@ class StaticObjectDetector:
     def evidence(self) -> np.ndarray | None:
         """Seconds of static evidence per analysis pixel, for views and checks."""
         return None if self._evidence is None else self._evidence.copy()
+
+
+def _time_cuts(since: np.ndarray, split_s: float, bin_s: float = 0.25) -> list[float]:
+    """Times that separate the groups of a blob's pixels by when they became static: the
+    emptiest point of the histogram between two peaks at least `split_s` apart (a second bag put
+    down against the first), where it holds under a third of the lower peak. A blob's spread
+    alone (parts of one object hidden for a while) has no such valley and is not cut."""
+    lo, hi = float(since.min()), float(since.max())
+    if hi - lo <= split_s:
+        return []
+    hist, edges = np.histogram(since, bins=max(2, int(np.ceil((hi - lo) / bin_s))), range=(lo, hi + 1e-6))
+    hist = np.convolve(hist.astype(np.float32), np.array([1, 2, 1], np.float32) / 4, mode="same")
+    centres = (edges[:-1] + edges[1:]) / 2
+    cuts: list[float] = []
+    # walk the histogram: a cut where the density falls below a third of the peaks on both sides
+    peaks = [i for i in range(len(hist)) if hist[i] > 0 and hist[i] >= hist[max(0, i - 1)]
+             and hist[i] >= hist[min(len(hist) - 1, i + 1)]]
+    kept = [peaks[0]] if peaks else []
+    for i in peaks[1:]:
+        a = kept[-1]
+        valley = a + int(np.argmin(hist[a : i + 1]))
+        if centres[i] - centres[a] >= split_s and hist[valley] < min(hist[a], hist[i]) / 3:
+            cuts.append(float(centres[valley]))
+            kept.append(i)
+        elif hist[i] > hist[a]:
+            kept[-1] = i
+    return cuts
+
+
+def _same_texture(mask: np.ndarray, now: np.ndarray, before: np.ndarray, min_ncc: float) -> bool:
+    """The background's texture still shows through, brighter or darker: light or shadow. Needs
+    texture to tell (on a plain floor a dark bag and a shadow look alike: not judged)."""
+    a = cv2.cvtColor(now, cv2.COLOR_BGR2GRAY)[mask]
+    b = cv2.cvtColor(before, cv2.COLOR_BGR2GRAY)[mask]
+    if len(a) < 16 or b.std() < 4.0:
+        return False
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return den > 1e-6 and float((a * b).sum()) / den >= min_ncc
 
 
 def _channel_max(a: np.ndarray) -> np.ndarray:
