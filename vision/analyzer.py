@@ -6,9 +6,10 @@ from typing import Protocol
 
 import numpy as np
 
-from .categories import categorize
+from .categories import categorize, one_box_per_object
 from .detections import Detections
 from .observation import Observation
+from .presence import Presence
 from .scheduling import DetectionScheduler
 from .static_objects import StaticObjectDetector
 from .tiling import Tile, merge_tiles
@@ -17,6 +18,7 @@ from .violations import RuleEvent, Violation
 
 # Static regions under these are the people or vehicles themselves, standing still.
 COVERING_CATEGORIES = ("person", "vehicle")
+HOLD_S = 1.0  # a person or vehicle missed by the detector for a frame or two is still there
 
 
 class ZoneRule(Protocol):
@@ -59,7 +61,9 @@ class CameraAnalyzer:
         self.static = static
         self.scheduler = scheduler  # None: the detector sees whole frames
         self._planned: tuple[float, Detections, bool] | None = None  # static stage run by plan()
-        self._hold = np.zeros((0, 4), np.float32)  # people and vehicles of the last frame, image pixels
+        self._hold = np.zeros((0, 4), np.float32)  # people and vehicles of the last HOLD_S, image pixels
+        self._covers: list[tuple[float, np.ndarray]] = []  # (t, boxes) of the last HOLD_S
+        self.presence = Presence()  # people and vehicles of the last seconds, camera pixels
 
     @property
     def needs_static(self) -> bool:
@@ -102,11 +106,13 @@ class CameraAnalyzer:
     def observe(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
     ) -> Observation:
-        d = categorize(detections, self.class_to_category)
+        d = one_box_per_object(categorize(detections, self.class_to_category))
         if self.tracker is not None:
             d = self.tracker.update(d)
         covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
-        self._hold = covers.scaled(*scale).xyxy
+        self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covers.scaled(*scale).xyxy)]
+        self._hold = np.concatenate([b for _, b in self._covers])
+        self.presence.add(t, covers.xyxy)
         regions, reset = _no_static(), False
         if self._planned is not None and self._planned[0] == t:
             _, regions, reset = self._planned
@@ -117,7 +123,7 @@ class CameraAnalyzer:
             regions = _no_static()
         elif len(regions) or "covered" not in regions.data:
             regions = regions.with_data(covered=coverage(regions, covers))
-        return Observation(t, d, regions, image, scale, reset)
+        return Observation(t, d, regions, image, scale, reset, self.presence)
 
     def update(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)

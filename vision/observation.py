@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .detections import Detections
+from .presence import Presence
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,6 +19,7 @@ class Observation:
     image: np.ndarray | None = None  # the analysed picture, for evidence crops
     scale: tuple[float, float] = (1.0, 1.0)  # image pixels per camera pixel
     reset: bool = False  # the background models restarted on this frame (sudden global change)
+    presence: Presence | None = None  # people and vehicles of the last seconds, for origins of objects
 
     def crop(self, box, pad: float = 0.15) -> np.ndarray | None:
         """The image under a camera-pixel box, with a margin."""

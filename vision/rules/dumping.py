@@ -15,47 +15,26 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
+from ..appearance import ncc
+from ..appearance import patch as _patch
 from ..detections import Detections
 from ..matching import greedy_match, overlap
 from ..observation import Observation
+from ..presence import box_gap
 from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
 OWNER_CATEGORIES = ("person", "vehicle")
 
 
-def box_gap(a: np.ndarray, b: np.ndarray) -> float:
-    """Distance between two boxes' edges (0 when they touch or overlap)."""
-    dx = max(a[0] - b[2], b[0] - a[2], 0.0)
-    dy = max(a[1] - b[3], b[1] - a[3], 0.0)
-    return float(np.hypot(dx, dy))
+def _area(box) -> float:
+    return float((box[2] - box[0]) * (box[3] - box[1]))
 
 
-def _patch(image: np.ndarray | None, box, scale) -> np.ndarray | None:
-    """A small grey picture of the box, for appearance checks."""
-    if image is None:
-        return None
-    sx, sy = scale
-    x1, y1, x2, y2 = int(box[0] * sx), int(box[1] * sy), int(np.ceil(box[2] * sx)), int(np.ceil(box[3] * sy))
-    h, w = image.shape[:2]
-    x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
-    if x2 - x1 < 3 or y2 - y1 < 3:
-        return None
-    gray = cv2.cvtColor(image[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY)
-    return cv2.resize(gray, (24, 24), interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def ncc(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Normalised cross-correlation: 1 for the same picture under any brightness and contrast."""
-    if a is None or b is None:
-        return 0.0
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 1e-6 else 0.0
+def _motion(regions: Detections, i: int) -> float:
+    return float(regions.data["motion"][i]) if "motion" in regions.data else 0.0
 
 
 @dataclass
@@ -64,19 +43,23 @@ class _Candidate:
     appeared_at: float
     first_seen: float
     last_seen: float
-    template: np.ndarray | None  # how it looked when first seen
+    template: np.ndarray | None  # how it looked when first seen in full (nothing passing in front)
     covered_until: float = -1e18  # last time a person or vehicle stood over it (not just passed)
     cover_run_start: float | None = None  # start of the current spell of being covered
     last_covered: float = -1e18
-    stable_since: float = -1e18  # its picture has not changed since
+    stable_since: float = -1e18  # its picture has not kept changing since
+    changed_at: float | None = None  # its picture last changed
     owner: int | None = None  # owner track id, once looked for
     owner_searched: bool = False
+    orphan: bool = False  # nobody was near when it appeared: not something somebody left
     owner_box: np.ndarray | None = None
     owner_crop: np.ndarray | None = None
     owner_left_at: float | None = None  # owner away (or none found) since
     confidence: float = 0.0
     violation: Violation | None = None
     seen: int = 1
+    motion: float = 0.0  # share of its box changing now (something passing in front)
+    template_box: np.ndarray | None = None  # the box the template was taken of, compared as it was
 
 
 @dataclass
@@ -101,6 +84,7 @@ class DumpingRule:
         history_s: float = 20.0,
         stand_s: float = 2.0,
         cover_gap_s: float = 1.0,
+        max_motion: float = 0.3,
     ):
         self.zone = zone
         self.unattended_s = unattended_s
@@ -113,6 +97,7 @@ class DumpingRule:
         self.history_s = history_s
         self.stand_s = stand_s
         self.cover_gap_s = cover_gap_s
+        self.max_motion = max_motion
         self._cands: list[_Candidate] = []
         self._tracks: dict[int, _TrackHistory] = {}
         self._next_id = 1
@@ -131,13 +116,13 @@ class DumpingRule:
         events: list[RuleEvent] = []
         matched = self._match(regions, obs)
         for ci, cand in enumerate(self._cands):
-            if cand.template is None:  # restored after a restart: learn how it looks now
-                cand.template = _patch(obs.image, cand.box, obs.scale)
+            if cand.template is None and cand.motion < self.max_motion:  # first clear view (or restored)
+                self._learn_look(cand, obs)
             if ci in matched:
                 continue
             # No static region here now: taken away, or the models were reset under it. An alerted
             # object that still looks the same is still there.
-            if cand.violation is not None and ncc(_patch(obs.image, cand.box, obs.scale), cand.template) >= 0.6:
+            if cand.violation is not None and (self._looks(cand, obs) or 0.0) >= 0.6:
                 cand.last_seen = t
         keep = []
         for cand in self._cands:
@@ -183,21 +168,59 @@ class DumpingRule:
             cand.last_seen = t
             cand.seen += 1
             cand.confidence = max(cand.confidence, float(regions.confidence[ri]))
+            cand.motion = _motion(regions, ri)
             self._note_cover(cand, t, bool(regions.data["covered"][ri] >= 0.5))
             matched.add(ci)
             used.add(ri)
         for ri in range(len(regions)):
-            if ri in used:
+            if ri in used or self._absorbed(regions.xyxy[ri], float(regions.data["appeared_at"][ri]), obs, matched):
                 continue
             box = regions.xyxy[ri].copy()
             cand = _Candidate(
                 box=box, appeared_at=float(regions.data["appeared_at"][ri]), first_seen=t, last_seen=t,
-                template=_patch(obs.image, box, obs.scale), confidence=float(regions.confidence[ri]),
+                template=None, confidence=float(regions.confidence[ri]), motion=_motion(regions, ri),
             )
             self._note_cover(cand, t, bool(regions.data["covered"][ri] >= 0.5))
             self._cands.append(cand)
             matched.add(len(self._cands) - 1)
         return matched
+
+    def _learn_look(self, cand: _Candidate, obs: Observation) -> None:
+        cand.template_box = cand.box.copy()
+        cand.template = _patch(obs.image, cand.template_box, obs.scale)
+
+    def _looks(self, cand: _Candidate, obs: Observation) -> float | None:
+        """How much it looks as it did (1: the same; None: not known), compared over the same box:
+        for a 20-pixel bag a box two pixels off is another picture."""
+        now = None if cand.template is None else _patch(obs.image, cand.template_box, obs.scale)
+        return None if now is None else ncc(now, cand.template)
+
+    def _absorbed(self, box: np.ndarray, appeared_at: float, obs: Observation, matched: set[int]) -> bool:
+        """A region that is part of a known object, not a second object: lying mostly over it (a
+        piece of a large object), or beside it with nobody there when it appeared (the bag slumped,
+        tipped over, was blown open; a second bag put down beside the first has somebody putting
+        it there). It keeps that object seen, and grows its box while it has not been alerted on."""
+        if not self._cands:
+            return False
+        boxes = np.stack([c.box for c in self._cands])
+        _, iomin = overlap(box, boxes)
+        ci = int(iomin[0].argmax())
+        if iomin[0, ci] < 0.5:
+            size = float(max(box[2] - box[0], box[3] - box[1]))
+            gaps = [box_gap(box, b) for b in boxes]
+            ci = int(np.argmin(gaps))
+            if gaps[ci] > 0.5 * size or appeared_at <= self._cands[ci].appeared_at:
+                return False
+            crumb = _area(box) <= 0.25 * _area(boxes[ci])  # an edge or a shadow of it
+            if not crumb and (obs.presence is None or obs.presence.near(box, 0.0, appeared_at - 2.0,
+                                                                         appeared_at + 1.0)):
+                return False  # somebody was at that spot when it appeared: put there
+        cand = self._cands[ci]
+        if cand.violation is None and _area(box) > _area(cand.box):
+            cand.box = np.concatenate([np.minimum(cand.box[:2], box[:2]), np.maximum(cand.box[2:], box[2:])])
+        cand.last_seen = obs.t
+        matched.add(ci)
+        return True
 
     def _note_cover(self, cand: _Candidate, t: float, covered: bool) -> None:
         """A person or vehicle over the region for a spell of `stand_s` is standing there (or the
@@ -218,45 +241,70 @@ class DumpingRule:
             return None
         if cand.covered_until >= t or (cand.cover_run_start is not None and t - cand.last_covered <= 0):
             return None  # a person or a vehicle standing still, or something under one
-        # It must still look as it did: a slow stream of traffic can look static, but is never the
-        # same picture for long. A changed picture starts the clock again.
-        now = _patch(obs.image, cand.box, obs.scale)
-        if cand.template is not None and now is not None and ncc(now, cand.template) < self.min_appearance:
-            cand.template = now
-            cand.stable_since = t
+        if cand.motion >= self.max_motion:
+            return None  # something passes in front (or its picture flickers): not seen now
+        # It must keep its look: a slow stream of traffic can look static, but is never the same
+        # picture for long. A picture that changes again within unattended_s starts the clock
+        # again; one change alone (a bag tipping over, slumping) does not.
+        if (self._looks(cand, obs) or 1.0) < self.min_appearance:
+            self._learn_look(cand, obs)
+            if cand.changed_at is not None and t - cand.changed_at <= self.unattended_s:
+                cand.stable_since = t
+            cand.changed_at = t
             return None
         if not cand.owner_searched:
-            self._find_owner(cand, t)
-        away_since = self._owner_away_since(cand, t)
+            self._find_owner(cand, t, obs)
+        if cand.orphan:
+            return None
+        away_since = self._owner_away_since(cand, t, obs)
         if away_since is None:
             return None
-        # Unattended time counts from when the object was seen here as a region, its owner gone,
-        # its picture steady and nobody standing over it.
-        since = max(away_since, cand.first_seen, cand.stable_since, cand.covered_until)
+        # Unattended time counts from when the object was put down (its pixels became static) or
+        # its owner went, whichever is later; and from when its picture last changed or somebody
+        # last stood over it.
+        since = max(away_since, cand.appeared_at, cand.stable_since, cand.covered_until)
         if cand.seen < 2 or t - since < self.unattended_s:
             return None
         return self._raise(cand, obs)
 
-    def _find_owner(self, cand: _Candidate, t: float) -> None:
-        """The person or vehicle nearest to the object around the time it appeared."""
+    def _find_owner(self, cand: _Candidate, t: float, obs: Observation) -> None:
+        """The person or vehicle nearest to the object around the time it appeared. Objects do not
+        appear by themselves: with nobody near, a static region is light, an undetected person
+        or a reflection, and never alerts."""
         cand.owner_searched = True
-        width = float(cand.box[2] - cand.box[0])
+        size = float(max(cand.box[2] - cand.box[0], cand.box[3] - cand.box[1]))
+        reach = 2 * self.owner_widths * size
         best, best_gap = None, np.inf
-        lo = cand.appeared_at - self.owner_search_s
+        lo, hi = cand.appeared_at - self.owner_search_s, cand.appeared_at + self.owner_search_s
         for tid, h in self._tracks.items():
             for ts, box in h.boxes:
-                if lo <= ts <= t:
+                if lo <= ts <= hi:
                     gap = box_gap(box, cand.box)
                     if gap < best_gap:
                         best, best_gap = tid, gap
-        if best is not None and best_gap <= 2 * self.owner_widths * width:
+        if best is not None and best_gap <= reach:
             cand.owner = best
             cand.owner_box = self._tracks[best].boxes[-1][1].copy()
             cand.owner_crop = self._tracks[best].crop
-        else:
-            cand.owner_left_at = cand.appeared_at  # nobody was near: it was left, or thrown, unseen
+            return
+        if obs.presence is None:
+            cand.owner_left_at = cand.appeared_at
+            return
+        # somebody the tracker could not follow (small, far, seen now and then): gone when nobody
+        # was seen within owner_widths of it any more
+        if not obs.presence.near(cand.box, reach, lo, hi):
+            cand.orphan = True
+            return
+        left = cand.appeared_at
+        for ts in obs.presence.near(cand.box, self.owner_widths * size, lo, t):
+            if ts - left > self.owner_lost_s + 0.5 and ts > hi:
+                break  # a gap: whoever comes later is somebody else
+            left = max(left, ts)
+        cand.owner_left_at = left
 
-    def _owner_away_since(self, cand: _Candidate, t: float) -> float | None:
+    def _owner_away_since(self, cand: _Candidate, t: float, obs: Observation) -> float | None:
+        """When the owner went more than `owner_widths` object widths away, or out of view; None
+        while the owner is beside the object."""
         if cand.owner is None:
             return cand.owner_left_at
         h = self._tracks.get(cand.owner)
@@ -265,6 +313,11 @@ class DumpingRule:
             return cand.owner_left_at if cand.owner_left_at is not None else t
         last_t, last_box = h.boxes[-1]
         limit = self.owner_widths * width
+        near = box_gap(last_box, cand.box) <= limit
+        if near and last_t < t - self.owner_lost_s and (found := self._refound(last_box, obs)) is not None:
+            # lost while standing beside it and found again where it stood, under a new track id
+            cand.owner, h = found, self._tracks[found]
+            last_t, last_box = h.boxes[-1]
         if last_t >= t - self.owner_lost_s and box_gap(last_box, cand.box) <= limit:
             cand.owner_left_at = None
             return None  # attended
@@ -277,6 +330,19 @@ class DumpingRule:
             away = ts
         cand.owner_left_at = away
         return away
+
+    def _refound(self, last_box: np.ndarray, obs: Observation) -> int | None:
+        """A person or vehicle seen now where the lost owner last stood (IoU >= 0.3)."""
+        d = obs.detections
+        if not len(d):
+            return None
+        cats = d.data.get("category", d.class_name)
+        cand = d[np.isin(cats, OWNER_CATEGORIES) & (d.tracker_id >= 0)]
+        if not len(cand):
+            return None
+        iou, _ = overlap(cand.xyxy, last_box)
+        best = int(iou[:, 0].argmax())
+        return int(cand.tracker_id[best]) if iou[best, 0] >= 0.3 else None
 
     def _raise(self, cand: _Candidate, obs: Observation) -> RuleEvent:
         x1, y1, x2, y2 = (float(v) for v in cand.box)

@@ -1,8 +1,14 @@
 """Sidewalk encroachment: an object of the configured classes at rest in a sidewalk zone for `dwell_s`.
 
-State is kept per *place*, not per track: a parked car whose track is lost behind a passing bus
-and found again under a new id is still the same object at the same place, so it keeps its dwell
-time and raises no second alert. Tracks only speed up noticing that an object has left.
+State is kept per *object*: a resting object is the same object while its track says so, or, when
+the track was lost (a parked car hidden by a passing bus and found again under a new id), while it
+stands where it stood and looks as it looked. Another object taking the spot, one car of a queue
+after the other, starts its own clock: it has another track and another picture.
+
+At rest is judged at the object's own scale: its ground point (bottom centre) moves less than
+`still_frac` of its size and its box changes size by less than `size_frac`. An object coming
+towards the camera barely moves its box centre, but its box grows and its ground point comes down:
+that is motion.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..appearance import patch, similar
 from ..detections import NO_TRACK, Detections
-from ..matching import greedy_match, overlap
+from ..matching import overlap
 from ..observation import Observation
 from ..static_objects import STATIC_CLASS
 from ..violations import RuleEvent, Violation
@@ -36,16 +43,34 @@ class _Resting:
     seen: int = 1
     violation: Violation | None = None
     track_ids: set[int] = field(default_factory=set)
+    template: np.ndarray | None = None  # how its anchor box looked when it came to rest
+    orphan: bool = False  # a static region nobody brought: light, an undetected person, not goods
+
+    @property
+    def static(self) -> bool:
+        return self.class_name == STATIC_CLASS
+
+
+def at_rest(anchor: np.ndarray, box: np.ndarray, still_frac: float, size_frac: float) -> bool:
+    """Has the object in `box` stayed where it came to rest (`anchor`), at its own scale?"""
+    aw, ah = anchor[2] - anchor[0], anchor[3] - anchor[1]
+    w, h = box[2] - box[0], box[3] - box[1]
+    if min(aw, ah, w, h) <= 0:
+        return False
+    size = max(aw, ah)
+    dx = abs((box[0] + box[2]) / 2 - (anchor[0] + anchor[2]) / 2)
+    dy = abs(box[3] - anchor[3])
+    grown = max(abs(np.log(w / aw)), abs(np.log(h / ah)))
+    return bool(dx <= still_frac * size and dy <= still_frac * size and grown <= np.log1p(size_frac))
 
 
 class SidewalkEncroachmentRule:
     """Raises one `encroachment` violation per object at rest in `zone` for `dwell_s` seconds.
 
     Detections must carry a `category` column (see `categorize`) and boxes in the zone's pixels.
-    - at rest: the box overlaps the box where the object stopped with IoU >= `rest_iou`;
-    - the same object: same category at the same place (IoU >= `rest_iou`, or the smaller box
-      mostly inside the other, as when a passer-by hides half of a car);
-    - left: not seen for `leave_after_s`, or its track is seen elsewhere; the violation then ends.
+    - at rest: see `at_rest`; or partly hidden: a smaller box inside where it rested, seen just before;
+    - the same object: same category, at rest there, and its own track, or (track lost) its picture;
+    - left: not seen for `leave_after_s`, or its track is seen moving; the violation then ends.
     """
 
     type = "encroachment"
@@ -55,17 +80,23 @@ class SidewalkEncroachmentRule:
         zone: PolygonZone,
         objects: set[str],
         dwell_s: float,
-        rest_iou: float = 0.5,
         leave_after_s: float = 30.0,
         min_observations: int = 2,
         use_static: bool | None = None,
+        still_frac: float = 0.15,
+        size_frac: float = 0.2,
+        same_look: float = 0.5,
+        origin_s: float = 3.0,
     ):
         self.zone = zone
         self.objects = set(objects)  # class names and/or categories
         self.dwell_s = dwell_s
-        self.rest_iou = rest_iou
         self.leave_after_s = leave_after_s
         self.min_observations = min_observations
+        self.still_frac = still_frac
+        self.size_frac = size_frac
+        self.same_look = same_look
+        self.origin_s = origin_s
         # static regions stand for goods: used when the zone counts goods (or says so)
         self.use_static = (STATIC_CATEGORY in self.objects or STATIC_CLASS in self.objects) if use_static is None \
             else use_static
@@ -88,70 +119,98 @@ class SidewalkEncroachmentRule:
             d = d[wanted & self.zone.trigger(d)]
             parts.append(Detections(d.xyxy, d.confidence, d.class_id, d.tracker_id, {
                 "class_name": d.class_name, "category": d.data.get("category", d.class_name),
-                "since": np.full(len(d), obs.t)}))
+                "since": np.full(len(d), obs.t), "motion": np.zeros(len(d), np.float32)}))
         st = obs.static
         if self.use_static and len(st):
             st = st[(st.data["covered"] < 0.5) & self.zone.trigger(st)]
+            motion = st.data["motion"] if "motion" in st.data else np.zeros(len(st), np.float32)
             parts.append(Detections(st.xyxy, st.confidence, st.class_id, None, {
                 "class_name": st.class_name, "category": np.full(len(st), STATIC_CATEGORY, dtype=object),
-                "since": st.data["appeared_at"]}))
+                "since": st.data["appeared_at"], "motion": motion}))
         if not parts:
             return Detections.empty().with_data(class_name=np.zeros(0, object), category=np.zeros(0, object),
-                                                since=np.zeros(0))
+                                                since=np.zeros(0), motion=np.zeros(0, np.float32))
         return Detections.merge(parts)
+
+    def _same(self, place: _Resting, box: np.ndarray, tid: int, t: float, obs: Observation,
+              claimed: dict[int, int], pi: int) -> str | None:
+        """Is the object in `box` (track `tid`) the resting object `place`? "still" (at rest
+        there), "uncovered" (at rest, more of it in view), "shifted" (its own track, moved a
+        little: the clock starts again), or None (another object)."""
+        own = tid != NO_TRACK and tid in place.track_ids
+        if not own:
+            if tid != NO_TRACK and claimed.get(tid, pi) != pi:
+                return None  # that track is another resting object
+            if place.track_id != NO_TRACK and claimed.get(place.track_id, pi) != pi:
+                return None
+        how = self._still_there(place, box, t, obs)
+        if how is None:
+            iou, _ = overlap(box, place.anchor)
+            return "shifted" if own and iou[0, 0] >= 0.3 else None
+        if own:
+            return how
+        # a new track (or none) at the spot: the same object only if it looks the same
+        look = similar(patch(obs.image, place.anchor, obs.scale), place.template, self.same_look)
+        return how if look is not False else None
+
+    def _still_there(self, place: _Resting, box: np.ndarray, t: float, obs: Observation) -> str | None:
+        if at_rest(place.anchor, box, self.still_frac, self.size_frac):
+            return "still"
+        # partly hidden (a pedestrian in front of it): a smaller box inside the one it rested in,
+        # just after it was seen whole
+        _, iomin = overlap(box, place.anchor)
+        smaller = (box[2] - box[0]) * (box[3] - box[1]) < (place.anchor[2] - place.anchor[0]) * (
+            place.anchor[3] - place.anchor[1])
+        if smaller and iomin[0, 0] >= 0.8 and t - place.last_seen <= 1.0:
+            return "still"
+        # coming out from behind something: a larger box over where it rested, and the part of the
+        # picture it rested in unchanged (an approaching object changes it)
+        if not smaller and iomin[0, 0] >= 0.8 and similar(
+                patch(obs.image, place.anchor, obs.scale), place.template, self.same_look):
+            return "uncovered"
+        return None
 
     def update(self, obs: Observation) -> list[RuleEvent]:
         t = obs.t
         d = self._candidates(obs)
         events: list[RuleEvent] = []
         cats = d.data["category"]
+        # each track belongs to at most one resting object
+        claimed = {tid: pi for pi, p in enumerate(self._places) for tid in p.track_ids}
         matched_places: set[int] = set()
+        matched_dets: set[int] = set()
         if len(d) and self._places:
-            anchors = np.stack([p.anchor for p in self._places])
-            iou, iomin = overlap(d.xyxy, anchors)
-            same_cat = np.array([[c == p.category for p in self._places] for c in cats], bool)
-            # A smaller box inside a place is that object partly hidden, if the place was seen just
-            # before; a place not seen for a while only takes a box that overlaps it well (else a
-            # new car parking inside the box of one that left would inherit its dwell or silence).
-            recent = np.array([t - p.last_seen <= 1.0 for p in self._places], bool)[None, :]
-            allowed = same_cat & ((iou >= self.rest_iou) | ((iomin >= 0.8) & recent))
-            pairs = greedy_match(iou + iomin * 0.01, allowed)
-        else:
-            pairs = []
-        matched_dets = set()
-        for di, pi in pairs:
-            place = self._places[pi]
-            place.box = d.xyxy[di].copy()
-            place.last_seen = t
-            place.seen += 1
-            place.confidence = max(place.confidence, float(d.confidence[di]))
-            tid = int(d.tracker_id[di])
-            if tid != NO_TRACK:
-                place.track_id = tid
-                place.track_ids.add(tid)
-            matched_places.add(pi)
-            matched_dets.add(di)
-        seen_tracks = {int(tid): i for i, tid in enumerate(d.tracker_id) if tid != NO_TRACK}
+            iou, iomin = overlap(d.xyxy, np.stack([p.anchor for p in self._places]))
+            order = np.dstack(np.unravel_index(np.argsort(-(iou + 0.01 * iomin), axis=None), iou.shape))[0]
+            for di, pi in order:
+                if di in matched_dets or pi in matched_places or iomin[di, pi] <= 0:
+                    continue
+                place = self._places[pi]
+                if cats[di] != place.category:
+                    continue
+                tid = int(d.tracker_id[di])
+                how = self._same(place, d.xyxy[di], tid, t, obs, claimed, int(pi))
+                if how is None:
+                    continue
+                self._seen_again(place, d, int(di), t, obs)
+                if how == "uncovered" or (how == "shifted" and place.violation is None):
+                    # rest from here (the clock starts again for one that moved), seen whole
+                    place.anchor = d.xyxy[di].copy()
+                    place.template = patch(obs.image, place.anchor, obs.scale)
+                    if how == "shifted":
+                        place.still_since = t
+                if tid != NO_TRACK:
+                    claimed[tid] = int(pi)
+                matched_places.add(int(pi))
+                matched_dets.add(int(di))
+        moving_tracks = {int(d.tracker_id[di]) for di in range(len(d))
+                         if di not in matched_dets and d.tracker_id[di] != NO_TRACK}
         for di in range(len(d)):
-            if di in matched_dets:
-                continue
-            tid = int(d.tracker_id[di])
-            self._places.append(
-                _Resting(
-                    anchor=d.xyxy[di].copy(),
-                    box=d.xyxy[di].copy(),
-                    category=str(cats[di]),
-                    class_name=str(d.class_name[di]),
-                    confidence=float(d.confidence[di]),
-                    track_id=tid,
-                    still_since=min(t, float(d.data["since"][di])),
-                    last_seen=t,
-                    track_ids={tid} if tid != NO_TRACK else set(),
-                )
-            )
+            if di not in matched_dets:
+                self._places.append(self._new_place(d, di, t, obs))
         keep: list[_Resting] = []
         for i, place in enumerate(self._places):
-            if i not in matched_places and place.last_seen < t and self._has_left(place, d, seen_tracks, t):
+            if i not in matched_places and place.last_seen < t and self._has_left(place, moving_tracks, t):
                 if place.violation is not None:
                     events.append(self._end(place, "left"))
                 continue
@@ -160,6 +219,7 @@ class SidewalkEncroachmentRule:
         for place in self._places:
             if (
                 place.violation is None
+                and not place.orphan
                 and place.last_seen == t
                 and place.seen >= self.min_observations
                 and t - place.still_since >= self.dwell_s
@@ -168,15 +228,41 @@ class SidewalkEncroachmentRule:
                 events.append(self._raise(place, t))
         return events
 
-    def _has_left(self, place: _Resting, d: Detections, seen_tracks: dict[int, int], t: float) -> bool:
+    def _seen_again(self, place: _Resting, d: Detections, di: int, t: float, obs: Observation) -> None:
+        place.box = d.xyxy[di].copy()
+        place.last_seen = t
+        place.seen += 1
+        place.confidence = max(place.confidence, float(d.confidence[di]))
+        tid = int(d.tracker_id[di])
+        if tid != NO_TRACK:
+            place.track_id = tid
+            place.track_ids.add(tid)
+        if place.static and d.data["motion"][di] < 0.3:
+            # goods stay as they were set out: a region whose picture changes is traffic that only
+            # looked static, or people; its clock starts again
+            now = patch(obs.image, place.anchor, obs.scale)
+            if similar(now, place.template, self.same_look) is False:
+                place.template, place.still_since = now, t
+
+    def _new_place(self, d: Detections, di: int, t: float, obs: Observation) -> _Resting:
+        tid = int(d.tracker_id[di])
+        box = d.xyxy[di].copy()
+        place = _Resting(
+            anchor=box.copy(), box=box, category=str(d.data["category"][di]), class_name=str(d.class_name[di]),
+            confidence=float(d.confidence[di]), track_id=tid, still_since=min(t, float(d.data["since"][di])),
+            last_seen=t, track_ids={tid} if tid != NO_TRACK else set(), template=patch(obs.image, box, obs.scale),
+        )
+        if place.static and obs.presence is not None:
+            # goods are set out by somebody: nobody near when it appeared, and it is not goods
+            size = float(max(box[2] - box[0], box[3] - box[1]))
+            place.orphan = not obs.presence.near(box, 2 * size, place.still_since - self.origin_s, t)
+        return place
+
+    def _has_left(self, place: _Resting, moving_tracks: set[int], t: float) -> bool:
         if t - place.last_seen >= self.leave_after_s:
             return True
-        # Its own track, seen this frame away from where it rested: it drove off.
-        tid = place.track_id
-        if tid != NO_TRACK and tid in seen_tracks:
-            iou, _ = overlap(d.xyxy[seen_tracks[tid]], place.anchor)
-            return bool(iou[0, 0] < 0.1)
-        return False
+        # its own track, seen this frame but not at rest where it stood: it drove off
+        return place.track_id != NO_TRACK and place.track_id in moving_tracks
 
     def _duplicate_of_alerted(self, place: _Resting) -> bool:
         for other in self._places:
