@@ -5,8 +5,9 @@ from .base import Section
 DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "vehicle": ["car", "motorcycle", "bicycle", "truck", "bus"],
     # COCO has no class for market goods or stalls; these are the nearest it has. Objects the
-    # detector has no class for are the static-object stage's job.
-    "goods": ["chair", "dining table", "umbrella", "suitcase", "potted plant"],
+    # detector has no class for are the static-object stage's job. ("potted plant" is left out:
+    # COCO models give it to the street trees and hedges every sidewalk has.)
+    "goods": ["chair", "dining table", "umbrella", "suitcase"],
 }
 
 
