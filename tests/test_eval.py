@@ -14,7 +14,7 @@ from urbanwatch.cli import app
 from urbanwatch.config import parse_config
 from urbanwatch.evaluation.floor import model_matches, raise_floor, shortfalls
 from urbanwatch.evaluation.ground_truth import GroundTruthError, camera_id, load_all, load_ground_truth
-from urbanwatch.evaluation.runner import clip_settings, settings_errors
+from urbanwatch.evaluation.runner import EvalError, clip_settings, run_clip, settings_errors
 from urbanwatch.evaluation.scoring import Alert, clip_f1, pooled_f1, score_clip
 
 from .conftest import ROOT, shared_path
@@ -99,6 +99,17 @@ def test_clip_in_another_folder_and_clips_of_one_name(tmp_path, tiny_clip):
         assert settings_errors(g, base, 2.0) == []
         cam = clip_settings(g, base, 2.0).cameras[0]
         assert cam.id == g.camera_id and Path(cam.url) == g.clip_path.resolve()
+
+
+def test_a_clip_that_breaks_after_loading_is_one_line(tmp_path, tiny_clip):
+    gt = load_ground_truth(write_gt(tmp_path, tiny_clip))
+    base = parse_config({}, tmp_path)
+    (tmp_path / "c.mp4").write_bytes(b"\x00garbage" * 100)  # replaced after the check
+    with pytest.raises(EvalError, match=r"c.mp4.gt.json: clip: cannot decode .*c.mp4: Invalid data"):
+        run_clip(gt, base, detector=None)
+    (tmp_path / "c.mp4").unlink()
+    with pytest.raises(EvalError, match=r"c.mp4.gt.json: clip: no such video file"):
+        run_clip(gt, base, detector=None)
 
 
 BAD = {  # what is wrong -> (file contents or ground-truth changes, the field, words of the message)

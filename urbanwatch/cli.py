@@ -177,7 +177,7 @@ def evaluate(
     from .config import parse_config
     from .evaluation.ground_truth import GroundTruthError, load_all
     from .evaluation.parallel import run_tasks, tasks_for
-    from .evaluation.perturb import PerturbError
+    from .evaluation.perturb import PERTURBATIONS, PerturbError
     from .evaluation.report import table, to_json
     from .evaluation.runner import EvalError, settings_errors
     from .evaluation.variants import apply_variant
@@ -197,6 +197,8 @@ def evaluate(
     except ConfigError as exc:
         _fail(exc.errors)
     _fail([line for gt in gts for line in settings_errors(gt, base, fps)])
+    if perturb and perturb not in PERTURBATIONS:
+        _fail([f"--perturb: unknown perturbation '{perturb}' (one of {', '.join(PERTURBATIONS)})"])
     with tempfile.TemporaryDirectory(prefix="urbanwatch-perturb-") as tmp:
         try:
             if perturb:
@@ -204,7 +206,7 @@ def evaluate(
             with _clip_progress(gts) as advance:
                 results = run_tasks(tasks_for(gts, base, fps), fps, jobs, keep_images=report is not None,
                                     on_progress=advance)
-        except (EvalError, PerturbError, ValueError, GroundTruthError) as exc:
+        except (EvalError, PerturbError, GroundTruthError) as exc:
             _fail(exc.errors if isinstance(exc, GroundTruthError) else str(exc).splitlines())
     title = f"urbanwatch eval{f' ({perturb})' if perturb else ''}"
     console.print(table(results, title))
@@ -241,10 +243,8 @@ def _clip_progress(gts):
 
 def _perturbed(gts, name: str, out_dir: Path):
     from .evaluation.ground_truth import load_all
-    from .evaluation.perturb import PERTURBATIONS, perturb_set
+    from .evaluation.perturb import perturb_set
 
-    if name not in PERTURBATIONS:
-        raise ValueError(f"--perturb: unknown perturbation '{name}' (one of {', '.join(PERTURBATIONS)})")
     with err.status(f"re-encoding {len(gts)} clips: {name}"):
         return load_all(perturb_set(gts, name, out_dir))
 

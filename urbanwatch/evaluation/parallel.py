@@ -36,18 +36,19 @@ def tasks_for(gts: list[GroundTruth], settings: Settings, fps: float) -> list[Ta
 
 _detectors: dict[tuple[str, frozenset[str]], YoloDetector] = {}
 _progress = None  # the worker's queue back to the parent
+_threads = 0  # a worker's share of the cores (0: all of them, in the parent)
 
 
 def _detector(task: Task) -> YoloDetector:
     key = (task.settings.detector.model_dump_json(), task.classes)
     if key not in _detectors:
-        _detectors[key] = load_detector(task.settings, task.classes)
+        _detectors[key] = load_detector(task.settings, task.classes, _threads)
     return _detectors[key]
 
 
 def _init(progress, threads: int) -> None:
-    global _progress
-    _progress = progress
+    global _progress, _threads
+    _progress, _threads = progress, threads
     import torch  # N processes on N cores: one core each, not N threads fighting in each
 
     torch.set_num_threads(threads)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 import numpy as np
 
 from streams.video_file import probe, sample_frames
@@ -62,8 +63,14 @@ def settings_errors(gt: GroundTruth, base: Settings, fps: float) -> list[str]:
     try:
         clip_settings(gt, base, fps)
     except ConfigError as exc:
-        return [f"{gt.shown}: {line.replace('cameras[0].', '')}" for line in exc.errors]
+        return _config_lines(gt, exc)
     return []
+
+
+def _config_lines(gt: GroundTruth, exc: ConfigError) -> list[str]:
+    # the one-camera configuration's fields, named as the ground-truth file names them
+    return [f"{gt.shown}: {line.replace('cameras[0].url:', 'clip:').replace('cameras[0].', '')}"
+            for line in exc.errors]
 
 
 def make_detector(settings: Settings, gts: list[GroundTruth], fps: float) -> YoloDetector:
@@ -79,11 +86,12 @@ def run_classes(settings: Settings, gts: list[GroundTruth], fps: float) -> froze
     return frozenset(classes)
 
 
-def load_detector(settings: Settings, classes: frozenset[str]) -> YoloDetector:
+def load_detector(settings: Settings, classes: frozenset[str], threads: int = 0) -> YoloDetector:
+    """`threads`: for ONNX models, onnxruntime's intra-op threads (0: its default, every core)."""
     det = settings.detector
     try:
         return YoloDetector(det.model, det.imgsz, det.confidence, det.device, classes=sorted(classes),
-                            optional_classes=OPTIONAL_CLASSES)
+                            optional_classes=OPTIONAL_CLASSES, threads=threads)
     except (FileNotFoundError, ValueError) as exc:
         raise EvalError(str(exc)) from None
 
@@ -96,20 +104,15 @@ def run_clip(
     on_frame: Callable[[float], None] | None = None,
     keep_images: bool = False,
 ) -> ClipResult:
+    """Raises EvalError for a clip that does not decode or a zone the configuration refuses;
+    anything else the pipeline raises is a bug and keeps its traceback."""
     try:
-        return _run_clip(gt, base, detector, fps, on_frame, keep_images)
+        settings = clip_settings(gt, base, fps)
     except ConfigError as exc:
-        raise EvalError(f"{gt.shown}: {exc.errors[0]}") from None
-    except (OSError, ValueError, StopIteration, IndexError) as exc:  # PyAV's errors are OSError/ValueError
-        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise EvalError(f"{gt.shown}: clip: cannot decode {gt.clip_path}: {why}") from None
-
-
-def _run_clip(gt, base, detector, fps, on_frame, keep_images) -> ClipResult:
-    settings = clip_settings(gt, base, fps)
+        raise EvalError(_config_lines(gt, exc)[0]) from None
     camera = settings.cameras[0]
     analyzer = build_analyzer(settings, camera)
-    info = probe(str(gt.clip_path))
+    info = _decoding(gt, lambda: probe(str(gt.clip_path)))
     dues = {e.id: gt.due(e) for e in gt.events}
     nearest: dict[str, tuple[float, float, np.ndarray]] = {}  # event id -> (|t - due|, t, image)
     alerts: list[Alert] = []
@@ -117,7 +120,7 @@ def _run_clip(gt, base, detector, fps, on_frame, keep_images) -> ClipResult:
     image_t: dict[str, float] = {}
     n, started, t = 0, time.perf_counter(), 0.0
     inferences = 0
-    for t, _, image in sample_frames(str(gt.clip_path), camera.detect.fps):
+    for t, _, image in _decoded(gt, camera.detect.fps):
         (result,) = analyse(detector, [FrameJob(analyzer, image, t, (1.0, 1.0))])
         for e in result.events:
             if e.kind == "raised":
@@ -139,3 +142,21 @@ def _run_clip(gt, base, detector, fps, on_frame, keep_images) -> ClipResult:
             images[f"due:{eid}"], image_t[f"due:{eid}"] = image, te
     return ClipResult(gt, alerts, score, n, info.duration_s, time.perf_counter() - started, inferences,
                       images, image_t)
+
+
+_DECODE_ERRORS = (av.FFmpegError, OSError, StopIteration, IndexError)  # no video stream, no frame
+
+
+def _decoding(gt: GroundTruth, step):
+    try:
+        return step()
+    except _DECODE_ERRORS as exc:
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise EvalError(f"{gt.shown}: clip: cannot decode {gt.clip_path}: {why}") from None
+
+
+def _decoded(gt: GroundTruth, fps: float):
+    """The sampled frames; a decoding error (a clip corrupt halfway) as one EvalError line."""
+    frames = sample_frames(str(gt.clip_path), fps)
+    while (item := _decoding(gt, lambda: next(frames, None))) is not None:
+        yield item
