@@ -106,19 +106,21 @@ class CameraAnalyzer:
     def observe(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
     ) -> Observation:
-        d = one_box_per_object(categorize(detections, self.class_to_category))
-        if self.tracker is not None:
-            d = self.tracker.update(d)
-        covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
-        self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covers.scaled(*scale).xyxy)]
-        self._hold = np.concatenate([b for _, b in self._covers])
-        self.presence.add(t, covers.xyxy)
         regions, reset = _no_static(), False
         if self._planned is not None and self._planned[0] == t:
             _, regions, reset = self._planned
         elif self.static is not None and image is not None and self.needs_static:
             regions, reset = self._static_stage(image, t, scale, self._hold)
         self._planned = None
+        d = one_box_per_object(categorize(detections, self.class_to_category))
+        if self.tracker is not None:
+            if reset:
+                self.tracker.reset()  # a cut: nothing before it is the same object by position
+            d = self.tracker.update(d)
+        covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
+        self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covers.scaled(*scale).xyxy)]
+        self._hold = np.concatenate([b for _, b in self._covers])
+        self.presence.add(t, covers.xyxy)
         if not self.needs_static:
             regions = _no_static()
         elif len(regions) or "covered" not in regions.data:

@@ -40,3 +40,20 @@ def similar(a: np.ndarray | None, b: np.ndarray | None, threshold: float) -> boo
     if a is None or b is None or a.std() < MIN_TEXTURE or b.std() < MIN_TEXTURE:
         return None
     return ncc(a, b) >= threshold
+
+
+def part_of(template: np.ndarray | None, anchor, box) -> np.ndarray | None:
+    """The part of a picture of `anchor` (a `patch`) that shows `box`, a box inside it: what the
+    visible part of a partly hidden object looked like before."""
+    if template is None:
+        return None
+    aw, ah = anchor[2] - anchor[0], anchor[3] - anchor[1]
+    if aw <= 0 or ah <= 0:
+        return None
+    x1 = int(np.clip((box[0] - anchor[0]) / aw * PATCH, 0, PATCH - 1))
+    y1 = int(np.clip((box[1] - anchor[1]) / ah * PATCH, 0, PATCH - 1))
+    x2 = int(np.clip(np.ceil((box[2] - anchor[0]) / aw * PATCH), x1 + 1, PATCH))
+    y2 = int(np.clip(np.ceil((box[3] - anchor[1]) / ah * PATCH), y1 + 1, PATCH))
+    if x2 - x1 < 4 or y2 - y1 < 4:
+        return None
+    return cv2.resize(template[y1:y2, x1:x2], (PATCH, PATCH), interpolation=cv2.INTER_LINEAR)

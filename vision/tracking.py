@@ -83,7 +83,7 @@ class ObjectTracker:
                                    for t in tracks for m in (track_buffer(t, b),)])
                 return matching.fuse_score(dists, detections) if self.args.fuse_score else dists
 
-        args = SimpleNamespace(
+        self._args = SimpleNamespace(
             track_high_thresh=high_thresh,
             track_low_thresh=0.1,
             new_track_thresh=high_thresh,
@@ -91,7 +91,16 @@ class ObjectTracker:
             match_thresh=match_thresh,
             fuse_score=True,
         )
-        self._tracker = BufferedByteTracker(args)
+        self._make = BufferedByteTracker
+        self._tracker = BufferedByteTracker(self._args)
+        self._offset = 0  # ids of earlier trackers are never given again
+        self._top = 0
+
+    def reset(self) -> None:
+        """Forget every track: after a cut (a spliced recording, a camera turned, the lights
+        switched) a box where another was is not the same object."""
+        self._tracker = self._make(self._args)
+        self._offset = self._top + 1
 
     def update(self, detections: Detections) -> Detections:
         """Returns the same detections with `tracker_id` set (NO_TRACK where none was assigned)."""
@@ -99,5 +108,6 @@ class ObjectTracker:
         ids = np.full(len(detections), -1, np.int64)
         if len(tracked):
             idx = tracked[:, 7].astype(int)
-            ids[idx] = tracked[:, 4].astype(np.int64)
+            ids[idx] = tracked[:, 4].astype(np.int64) + self._offset
+            self._top = max(self._top, int(ids.max()))
         return detections.with_tracker_id(ids)

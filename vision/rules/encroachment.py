@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..appearance import patch, similar
+from ..appearance import part_of, patch, similar
 from ..detections import NO_TRACK, Detections
 from ..matching import overlap
 from ..observation import Observation
@@ -45,10 +45,16 @@ class _Resting:
     track_ids: set[int] = field(default_factory=set)
     template: np.ndarray | None = None  # how its anchor box looked when it came to rest
     orphan: bool = False  # a static region nobody brought: light, an undetected person, not goods
+    first_seen: float = 0.0
+    motion: float = 0.0  # share of its box changing now (static regions only)
 
     @property
     def static(self) -> bool:
         return self.class_name == STATIC_CLASS
+
+
+def _area(box) -> float:
+    return float((box[2] - box[0]) * (box[3] - box[1]))
 
 
 def at_rest(anchor: np.ndarray, box: np.ndarray, still_frac: float, size_frac: float) -> bool:
@@ -87,6 +93,7 @@ class SidewalkEncroachmentRule:
         size_frac: float = 0.2,
         same_look: float = 0.5,
         origin_s: float = 3.0,
+        observe_s: float = 1.5,
     ):
         self.zone = zone
         self.objects = set(objects)  # class names and/or categories
@@ -97,6 +104,7 @@ class SidewalkEncroachmentRule:
         self.size_frac = size_frac
         self.same_look = same_look
         self.origin_s = origin_s
+        self.observe_s = observe_s
         # static regions stand for goods: used when the zone counts goods (or says so)
         self.use_static = (STATIC_CATEGORY in self.objects or STATIC_CLASS in self.objects) if use_static is None \
             else use_static
@@ -146,12 +154,35 @@ class SidewalkEncroachmentRule:
         how = self._still_there(place, box, t, obs)
         if how is None:
             iou, _ = overlap(box, place.anchor)
-            return "shifted" if own and iou[0, 0] >= 0.3 else None
+            return "shifted" if own and iou[0, 0] >= 0.3 and not self._replaced(place, box, obs) else None
         if own:
-            return how
+            return None if how == "still" and self._replaced(place, box, obs) else how
         # a new track (or none) at the spot: the same object only if it looks the same
-        look = similar(patch(obs.image, place.anchor, obs.scale), place.template, self.same_look)
-        return how if look is not False else None
+        return how if self._looks_same(place, box, obs) is not False else None
+
+    def _replaced(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool:
+        """Its own track, but another object: the picture in clear view says so. (A track can run
+        on from one car to the next at the same spot when the picture jumps: a splice, a stalled
+        stream.) With something in front of it, the picture proves nothing."""
+        if self._looks_same(place, box, obs) is not False:
+            return False
+        others = obs.detections.xyxy
+        if len(others):
+            _, iomin = overlap(box, others)
+            inter = iomin[0] * np.minimum(_area(box), (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1]))
+            hidden = (inter >= 0.25 * _area(box)) & (inter < 0.95 * _area(box))  # not the box itself
+            if hidden.any():
+                return False
+        return True
+
+    def _looks_same(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool | None:
+        """Does `box` show what rested at `place`? A box inside the one it rested in is compared
+        with that part of the old picture, any other with the whole; None: cannot be told."""
+        _, iomin = overlap(box, place.anchor)
+        if iomin[0, 0] >= 0.8 and _area(box) < _area(place.anchor):
+            return similar(patch(obs.image, box, obs.scale), part_of(place.template, place.anchor, box),
+                           self.same_look)
+        return similar(patch(obs.image, place.anchor, obs.scale), place.template, self.same_look)
 
     def _still_there(self, place: _Resting, box: np.ndarray, t: float, obs: Observation) -> str | None:
         if at_rest(place.anchor, box, self.still_frac, self.size_frac):
@@ -159,8 +190,7 @@ class SidewalkEncroachmentRule:
         # partly hidden (a pedestrian in front of it): a smaller box inside the one it rested in,
         # just after it was seen whole
         _, iomin = overlap(box, place.anchor)
-        smaller = (box[2] - box[0]) * (box[3] - box[1]) < (place.anchor[2] - place.anchor[0]) * (
-            place.anchor[3] - place.anchor[1])
+        smaller = _area(box) < _area(place.anchor)
         if smaller and iomin[0, 0] >= 0.8 and t - place.last_seen <= 1.0:
             return "still"
         # coming out from behind something: a larger box over where it rested, and the part of the
@@ -223,16 +253,24 @@ class SidewalkEncroachmentRule:
                 and place.last_seen == t
                 and place.seen >= self.min_observations
                 and t - place.still_since >= self.dwell_s
+                and (not place.static or self._judged(place, t))
                 and not self._duplicate_of_alerted(place)
             ):
                 events.append(self._raise(place, t))
         return events
+
+    def _judged(self, place: _Resting, t: float) -> bool:
+        """A static region stands for goods once it has been watched for `observe_s` and is in
+        clear view now: a slowly walking person, or a slow queue, leaves static pixels too, but
+        they keep changing."""
+        return t - place.first_seen >= self.observe_s and place.motion < 0.3
 
     def _seen_again(self, place: _Resting, d: Detections, di: int, t: float, obs: Observation) -> None:
         place.box = d.xyxy[di].copy()
         place.last_seen = t
         place.seen += 1
         place.confidence = max(place.confidence, float(d.confidence[di]))
+        place.motion = float(d.data["motion"][di])
         tid = int(d.tracker_id[di])
         if tid != NO_TRACK:
             place.track_id = tid
@@ -249,14 +287,24 @@ class SidewalkEncroachmentRule:
         box = d.xyxy[di].copy()
         place = _Resting(
             anchor=box.copy(), box=box, category=str(d.data["category"][di]), class_name=str(d.class_name[di]),
-            confidence=float(d.confidence[di]), track_id=tid, still_since=min(t, float(d.data["since"][di])),
+            confidence=float(d.confidence[di]), track_id=tid, still_since=self._since(d, di, t),
             last_seen=t, track_ids={tid} if tid != NO_TRACK else set(), template=patch(obs.image, box, obs.scale),
+            first_seen=t, motion=float(d.data["motion"][di]),
         )
         if place.static and obs.presence is not None:
-            # goods are set out by somebody: nobody near when it appeared, and it is not goods
-            size = float(max(box[2] - box[0], box[3] - box[1]))
-            place.orphan = not obs.presence.near(box, 2 * size, place.still_since - self.origin_s, t)
+            # goods are set out by somebody who stops there: with nobody at that spot for more than
+            # a passing moment when it appeared, it is not goods (a slowly walking person too small
+            # to detect, light, the edge of a passing lorry)
+            at_spot = obs.presence.near(box, 0.0, place.still_since - self.origin_s, t)
+            place.orphan = len(at_spot) < 2
         return place
+
+    def _since(self, d: Detections, di: int, t: float) -> float:
+        """When a newly seen object came to rest: now, or for a static region when its pixels
+        became static, but not more than `observe_s` before it showed as a region here (a slowly
+        moving blob keeps old static pixels in its trail: its age is not this place's)."""
+        since = min(t, float(d.data["since"][di]))
+        return max(since, t - self.observe_s) if d.class_name[di] == STATIC_CLASS else since
 
     def _has_left(self, place: _Resting, moving_tracks: set[int], t: float) -> bool:
         if t - place.last_seen >= self.leave_after_s:
