@@ -85,16 +85,18 @@ class StaticObjectDetector:
         self.rejected: Counter = Counter()  # regions each explanation removed
         self._moving: np.ndarray | None = None  # what changed against the short-term model, last frame
         self._regions_last = None
+        self._known: dict[tuple, list] = {}  # blob (x, y, w, h, area) -> its objects, last update
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         if w > self.p.work_width:
             ww = self.p.work_width
             image = cv2.resize(image, (ww, max(1, round(h * ww / w))), interpolation=cv2.INTER_AREA)
-        return cv2.GaussianBlur(image, (5, 5), 0).astype(np.float32)
+        return cv2.GaussianBlur(image, (5, 5), 0)
 
     def reset(self, small: np.ndarray, t: float) -> None:
-        self._long = small.copy()
+        self._long = small.astype(np.float32)
+        self._long8 = small.copy()
         self._short = small.copy()
         self._evidence = np.zeros(small.shape[:2], np.float32)
         self._onset = np.full(small.shape[:2], t, np.float32)
@@ -106,7 +108,10 @@ class StaticObjectDetector:
 
         `hold`: boxes (image pixels) of people and vehicles. The long-term model does not learn
         under them (someone standing for a minute must not become background, or the floor they
-        stood on would look new when they leave), and their pixels are not objects."""
+        stood on would look new when they leave), and their pixels are not objects.
+
+        Per pixel the work is 8-bit OpenCV calls with masks (a frame of 640x360 in ~5 ms here);
+        only the long-term model and the per-pixel times are kept as floats."""
         small = self._prepare(image)
         if self._long is None or (small.shape[1], small.shape[0]) != self._size:
             self.reset(small, t)
@@ -115,7 +120,7 @@ class StaticObjectDetector:
             return self._regions_last
         if t - self._t < 1.0 / self.p.max_rate_hz:
             # A camera analysed fast: what moved is still needed for every frame, the rest not.
-            self._moving = _clean(_channel_max(cv2.absdiff(small, self._short)) > self.p.threshold, self._kernel)
+            self._moving = self._changed(small, self._short)
             return self._regions_last
         dt = float(np.clip(t - self._t, 0.0, self.p.max_dt_s))
         self._t = t
@@ -124,129 +129,132 @@ class StaticObjectDetector:
         # Exposure drifts (auto-iris, clouds, dusk) scale and shift the whole picture: take the
         # typical gain and offset per colour out. A camera that sways a pixel or two moves every
         # edge: compare with the darkest and brightest background value near each pixel, not just
-        # the one under it. (OpenCV rather than numpy for the per-pixel arithmetic: several times
-        # faster here)
+        # the one under it.
         level = self._level(small)
-        lo, hi = cv2.erode(self._long, self._sway), cv2.dilate(self._long, self._sway)
-        diff_long = _channel_max(cv2.max(cv2.subtract(lo, level), cv2.subtract(level, hi)))
-        diff_short = _channel_max(cv2.absdiff(small, self._short))
-        fg_long = _clean(diff_long > self.p.threshold, self._kernel)
-        fg_short = _clean(diff_short > self.p.threshold, self._kernel)
+        lo, hi = cv2.erode(self._long8, self._sway), cv2.dilate(self._long8, self._sway)
+        fg_long = _mask(_channel_max(cv2.max(cv2.subtract(lo, level), cv2.subtract(level, hi))),
+                        self.p.threshold, self._kernel)
+        fg_short = self._changed(small, self._short)
 
         self._moving = fg_short
-        if np.count_nonzero(fg_short) > self.p.global_change * fg_short.size:
+        if cv2.countNonZero(fg_short) > self.p.global_change * fg_short.size:
             self.resets += 1
             self.reset(small, t)
-            self._moving = np.ones_like(fg_short)  # everything changed: look everywhere
+            self._moving = np.full_like(fg_short, 255)  # everything changed: look everywhere
             self._regions_last = _no_regions()
             return self._regions_last
 
         # the state machine: static foreground accumulates, passing foreground holds, background drops
         held = self._held(hold, image.shape, small.shape)
-        static_now = fg_long & ~fg_short
+        still = cv2.bitwise_not(fg_short)
+        static_now = cv2.bitwise_and(fg_long, still)
         # the old background shows again, and steadily: whatever stood there has gone (at once, not
         # slowly, or a person who stood a minute would leave a region behind for many seconds). Not
         # while something moves over it or someone stands on it: grey trousers over a grey floor
         # would otherwise wipe out the bag they pass
-        background = ~fg_long & ~fg_short & ~held
+        free = cv2.bitwise_not(held)
+        learn_bg = cv2.bitwise_and(cv2.bitwise_not(fg_long), free)
+        background = cv2.bitwise_and(learn_bg, still)
         ev = self._evidence
-        ev += np.where(static_now, np.float32(dt), np.float32(0.0))
-        np.copyto(ev, np.maximum(np.minimum(ev, self.p.static_s) - 2.0 * dt, 0.0), where=background)
-        self._onset[background] = t
+        cv2.add(ev, dt, dst=ev, mask=static_now)
+        cv2.copyTo(cv2.max(cv2.subtract(cv2.min(ev, self.p.static_s), 2.0 * dt), 0.0), background, ev)
+        onset = self._onset
+        cv2.subtract(onset, onset, dst=onset, mask=background)
+        cv2.add(onset, t, dst=onset, mask=background)
 
-        cv2.accumulateWeighted(small, self._short, 1.0 - np.exp(-dt / self.p.short_tau_s))
+        a = 1.0 - np.exp(-dt / self.p.short_tau_s)
+        cv2.addWeighted(small, a, self._short, 1.0 - a, 0.0, dst=self._short)
         # the long-term model: fast where it sees background, slow under foreground, not at all under
         # people and vehicles
-        for where, tau in ((~fg_long & ~held, self.p.long_tau_s), (fg_long & ~held, self.p.long_tau_foreground_s)):
-            cv2.accumulateWeighted(level, self._long, 1.0 - np.exp(-dt / tau), mask=where.view(np.uint8))
+        learn_fg = cv2.bitwise_and(fg_long, free)
+        for where, tau in ((learn_bg, self.p.long_tau_s), (learn_fg, self.p.long_tau_foreground_s)):
+            cv2.accumulateWeighted(level, self._long, 1.0 - np.exp(-dt / tau), mask=where)
+        self._long8 = cv2.convertScaleAbs(self._long)
 
-        static = ev >= self.p.static_s
+        static = cv2.compare(ev, self.p.static_s, cv2.CMP_GE)
         if self.p.cut_holders:
-            static &= ~held
-        static = cv2.morphologyEx(static.view(np.uint8), cv2.MORPH_OPEN, self._kernel)
+            static = cv2.bitwise_and(static, free)
+        static = cv2.morphologyEx(static, cv2.MORPH_OPEN, self._kernel)
         sx, sy = image.shape[1] / small.shape[1], image.shape[0] / small.shape[0]
         self._regions_last = self._regions(static, level, fg_short, held, sx, sy, t)
         return self._regions_last
 
+    def _changed(self, small: np.ndarray, model: np.ndarray) -> np.ndarray:
+        """Where the picture differs from a model (255), after opening away single pixels."""
+        return _mask(_channel_max(cv2.absdiff(small, model)), self.p.threshold, self._kernel)
+
     def _level(self, small: np.ndarray) -> np.ndarray:
         """The picture with the global gain and offset against the long-term model taken out."""
-        a, b = small[::4, ::4].reshape(-1, 3), self._long[::4, ::4].reshape(-1, 3)
+        a = small[::8, ::8].reshape(-1, 3).astype(np.float32)
+        b = self._long8[::8, ::8].reshape(-1, 3).astype(np.float32)
         gain = np.median((a + 8.0) / (b + 8.0), axis=0)
         if np.all(np.abs(gain - 1.0) < 0.02):
             gain = np.ones(3)
         offset = np.median(a / gain - b, axis=0)
+        if np.all(gain == 1.0) and np.all(np.abs(offset) < 1.0):
+            return small
         m = np.zeros((3, 4), np.float32)
         m[[0, 1, 2], [0, 1, 2]] = 1.0 / gain
         m[:, 3] = -offset
         return cv2.transform(small, m)
 
     def _held(self, hold: np.ndarray | None, image_shape, small_shape) -> np.ndarray:
-        held = np.zeros(small_shape[:2], bool)
+        held = np.zeros(small_shape[:2], np.uint8)
         if hold is not None and len(hold):
             fx, fy = small_shape[1] / image_shape[1], small_shape[0] / image_shape[0]
             for x1, y1, x2, y2 in np.asarray(hold, np.float32):
-                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = True
+                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = 255
         return held
 
     def _stabilise(self, small: np.ndarray) -> np.ndarray:
         """Undo a global shift of the picture against the long-term model (a swaying pole, a
-        handheld recording), found by phase correlation. (At half the analysis size it costs a
-        seventh, but finds spurious quarter-pixel shifts: more motion, more tiles.)"""
-        ref = cv2.cvtColor(self._long, cv2.COLOR_BGR2GRAY)
-        cur = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        handheld recording), found by phase correlation at half the analysis size (a tenth of
+        the cost); shifts under 3/4 of a pixel are left to the sway tolerance."""
+        h, w = small.shape[:2]
+        half = (max(1, w // 2), max(1, h // 2))
+        ref = cv2.resize(cv2.cvtColor(self._long8, cv2.COLOR_BGR2GRAY), half, interpolation=cv2.INTER_AREA)
+        cur = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), half, interpolation=cv2.INTER_AREA)
         if self._window is None or self._window.shape != ref.shape:
-            self._window = cv2.createHanningWindow((ref.shape[1], ref.shape[0]), cv2.CV_32F)
-        (dx, dy), response = cv2.phaseCorrelate(ref, cur, self._window)
-        if response < 0.1 or (abs(dx) < 0.25 and abs(dy) < 0.25) or max(abs(dx), abs(dy)) > 0.1 * small.shape[1]:
+            self._window = cv2.createHanningWindow(half, cv2.CV_32F)
+        (dx, dy), response = cv2.phaseCorrelate(ref.astype(np.float32), cur.astype(np.float32), self._window)
+        dx, dy = 2 * dx, 2 * dy
+        if response < 0.1 or (abs(dx) < 0.75 and abs(dy) < 0.75) or max(abs(dx), abs(dy)) > 0.1 * w:
             return small
         m = np.float32([[1, 0, -dx], [0, 1, -dy]])
-        return cv2.warpAffine(small, m, (small.shape[1], small.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+        return cv2.warpAffine(small, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
 
-    def _blobs(self, static: np.ndarray, t: float):
-        """Connected static pixels, each split into the parts that became static at different
-        times: (x, y, w, h, area, mask of the neighbourhood, (x0, y0) of it)."""
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
-        H, W = static.shape
-        total = H * W
-        for i in range(1, n):
-            x, y, w, h, area = stats[i]
-            if not (self.p.min_area_px <= area <= self.p.max_area * total):
-                continue
-            x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), min(W, x + w + 4), min(H, y + h + 4)
-            mask = labels[y0:y1, x0:x1] == i
-            since = self._onset[y0:y1, x0:x1]
-            cuts = _time_cuts(since[mask], self.p.split_s) if self.p.split_by_time else []
-            if not cuts:
-                yield x, y, w, h, area, mask, (x0, y0)
-                continue
-            self.rejected["split"] += 1
-            group = np.digitize(since, cuts)
-            for g in range(len(cuts) + 1):
-                part = (mask & (group == g)).view(np.uint8)
-                m, plab, pstats, _ = cv2.connectedComponentsWithStats(part, connectivity=4)
-                for j in range(1, m):
-                    px, py, pw, ph, parea = pstats[j]
-                    if parea >= self.p.min_area_px:
-                        yield x0 + px, y0 + py, pw, ph, parea, plab == j, (x0, y0)
+    def _parts(self, mask: np.ndarray, since: np.ndarray, x0: int, y0: int):
+        """A blob (its mask in a neighbourhood at x0, y0) split into the parts that became static
+        at different times: (x, y, w, h, area, mask of the neighbourhood)."""
+        cuts = _time_cuts(since[mask], self.p.split_s) if self.p.split_by_time else []
+        if not cuts:
+            ys, xs = np.nonzero(mask)
+            x, y = int(xs.min()), int(ys.min())
+            yield x0 + x, y0 + y, int(xs.max()) - x + 1, int(ys.max()) - y + 1, len(xs), mask
+            return
+        self.rejected["split"] += 1
+        group = np.digitize(since, cuts)
+        for g in range(len(cuts) + 1):
+            part = (mask & (group == g)).view(np.uint8)
+            m, plab, pstats, _ = cv2.connectedComponentsWithStats(part, connectivity=4)
+            for j in range(1, m):
+                px, py, pw, ph, parea = pstats[j]
+                if parea >= self.p.min_area_px:
+                    yield x0 + px, y0 + py, pw, ph, parea, plab == j
 
-    def _regions(
-        self,
-        static: np.ndarray,
-        small: np.ndarray,
-        moving: np.ndarray,
-        held: np.ndarray,
-        sx: float,
-        sy: float,
-        t: float,
-    ) -> Detections:
-        if not cv2.countNonZero(static):
-            return _no_regions()
-        boxes, fill, appeared, motion = [], [], [], []
-        for x, y, w, h, area, mask, (x0, y0) in self._blobs(static, t):
+    def _objects(self, i: int, labels: np.ndarray, stat, level: np.ndarray, held: np.ndarray, t: float):
+        """The objects in blob `i`, each explained first: (x, y, w, h, fill, appeared_at) in
+        analysis pixels. People, vehicles, lighting and ghosts are not objects (the last two are
+        healed into the background)."""
+        x, y, w, h, _ = stat
+        H, W = labels.shape
+        x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), min(W, x + w + 4), min(H, y + h + 4)
+        blob = labels[y0:y1, x0:x1] == i
+        now, before = level[y0:y1, x0:x1], self._long8[y0:y1, x0:x1]
+        out = []
+        for x, y, w, h, area, mask in self._parts(blob, self._onset[y0:y1, x0:x1], x0, y0):
             if min(w, h) < 3 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
                 continue  # objects are blobs; lines and rims are edges that moved
-            y1, x1 = y0 + mask.shape[0], x0 + mask.shape[1]
-            now, before = small[y0:y1, x0:x1], self._long[y0:y1, x0:x1]
             onset = self._onset[y0:y1, x0:x1][mask]
             explained = None
             if self.p.explain_ghosts and np.median(onset) <= self.last_reset_at:
@@ -256,25 +264,57 @@ class StaticObjectDetector:
             elif self.p.explain_lighting and _same_texture(mask, now, before, self.p.lighting_ncc):
                 explained = "lighting"
             # (a person standing in front of a textured wall hides its edges too: not a ghost)
-            elif self.p.explain_ghosts and held[y0:y1, x0:x1][mask].mean() < 0.3 and self._is_ghost(mask, now, before):
+            elif (self.p.explain_ghosts and (held[y0:y1, x0:x1][mask] > 0).mean() < 0.3
+                  and self._is_ghost(mask, now, before)):
                 explained = "ghost"
             if explained:
                 # the background itself changed (or showed again): learn it now
                 self.rejected[explained] += 1
                 self._long[y0:y1, x0:x1][mask] = now[mask]
+                self._long8[y0:y1, x0:x1][mask] = now[mask]
                 self._evidence[y0:y1, x0:x1][mask] = 0.0
                 self._onset[y0:y1, x0:x1][mask] = t
                 continue
-            boxes.append([x * sx, y * sy, (x + w) * sx, (y + h) * sy])
-            fill.append(area / float(w * h))
-            appeared.append(float(np.percentile(onset, 10)))
-            motion.append(np.count_nonzero(moving[y : y + h, x : x + w]) / float(w * h))
-        if not boxes:
+            out.append((x, y, w, h, area / float(w * h), float(np.percentile(onset, 10))))
+        return out
+
+    def _regions(
+        self,
+        static: np.ndarray,
+        level: np.ndarray,
+        moving: np.ndarray,
+        held: np.ndarray,
+        sx: float,
+        sy: float,
+        t: float,
+    ) -> Detections:
+        """The objects among the static pixels. A blob exactly as it was at the last update (same
+        box and pixel count) has the same pixels, onsets and explanation: its objects are reused,
+        which is most blobs in a still scene."""
+        if not cv2.countNonZero(static):
+            self._known = {}
             return _no_regions()
-        n = len(boxes)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+        total = static.shape[0] * static.shape[1]
+        known, found = {}, []
+        for i in range(1, n):
+            if not (self.p.min_area_px <= stats[i, 4] <= self.p.max_area * total):
+                continue
+            key = tuple(int(v) for v in stats[i])
+            objects = self._known.get(key)
+            if objects is None:
+                objects = self._objects(i, labels, stats[i], level, held, t)
+            known[key] = objects
+            found += objects
+        self._known = known
+        if not found:
+            return _no_regions()
+        n = len(found)
+        boxes = np.array([[x * sx, y * sy, (x + w) * sx, (y + h) * sy] for x, y, w, h, _, _ in found], np.float32)
+        motion = [cv2.countNonZero(moving[y : y + h, x : x + w]) / float(w * h) for x, y, w, h, _, _ in found]
         return Detections(
-            np.array(boxes, np.float32), np.array(fill, np.float32), np.full(n, -1, np.int32),
-            data={"class_name": np.full(n, STATIC_CLASS, dtype=object), "appeared_at": np.array(appeared),
+            boxes, np.array([f[4] for f in found], np.float32), np.full(n, -1, np.int32),
+            data={"class_name": np.full(n, STATIC_CLASS, dtype=object), "appeared_at": np.array([f[5] for f in found]),
                   "motion": np.array(motion, np.float32)},
         )
 
@@ -349,12 +389,18 @@ def _same_texture(mask: np.ndarray, now: np.ndarray, before: np.ndarray, min_ncc
 
 
 def _channel_max(a: np.ndarray) -> np.ndarray:
-    """Largest of the three colour channels (numpy's reduction over a short last axis is slow)."""
-    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+    """Largest of the three colour channels of an 8-bit picture: a 1x3 dilation over the
+    interleaved channels (a sixth of numpy's cost here)."""
+    h, w = a.shape[:2]
+    return np.ascontiguousarray(cv2.dilate(a.reshape(h, w * 3), _ROW3)[:, 1::3])
 
 
-def _clean(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+_ROW3 = np.ones((1, 3), np.uint8)
+
+
+def _mask(diff: np.ndarray, threshold: float, kernel: np.ndarray) -> np.ndarray:
+    """255 where `diff` exceeds `threshold`, single pixels and hairlines opened away."""
+    return cv2.morphologyEx(cv2.compare(diff, threshold, cv2.CMP_GT), cv2.MORPH_OPEN, kernel)
 
 
 def _edges(img: np.ndarray) -> np.ndarray:
