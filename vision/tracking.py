@@ -52,8 +52,9 @@ def association_buffer(fps: float) -> float:
 def track_buffer(track, largest: float, smallest: float = 0.1) -> float:
     """A track's margin: the largest while its motion is unknown (new), else as far as its own
     Kalman velocity carries it in a frame, in box heights. A parked car keeps a small margin, so
-    the box of the car beside it is never taken for it."""
-    if not track.is_activated or track.tracklet_len < 2:
+    the box of the car beside it is never taken for it. (People get the largest always: one who
+    stood still can walk off at a body width a frame without speeding up first.)"""
+    if not track.is_activated or track.tracklet_len < 2 or getattr(track, "free_moving", False):
         return largest
     vx, vy, h = float(track.mean[4]), float(track.mean[5]), float(track.mean[3])
     return float(np.clip(2.0 * np.hypot(vx, vy) / max(h, 1.0), smallest, largest))
@@ -67,20 +68,28 @@ class ObjectTracker:
     """
 
     def __init__(self, fps: float, lost_s: float = 10.0, high_thresh: float = 0.25, match_thresh: float = 0.8,
-                 buffer: float | None = None):
+                 buffer: float | None = None, free_moving: tuple[str, ...] = ("person",)):
         from ultralytics.trackers.byte_tracker import BYTETracker
         from ultralytics.trackers.utils import matching
 
         b = association_buffer(fps) if buffer is None else buffer
+        self.free_moving = set(free_moving)
+        self._free_ids: set[int] = set()  # class ids of free_moving classes, learnt from the detections
+        free_ids = self._free_ids
 
         class BufferedByteTracker(BYTETracker):
             def get_dists(self, tracks, detections):
                 if not tracks or not detections:
                     return np.zeros((len(tracks), len(detections)), np.float32)
+                for t in tracks:
+                    t.free_moving = int(t.cls) in free_ids
                 boxes = np.array([d.xyxy for d in detections])
                 # both boxes of a pair widened by the track's margin, as C-BIoU does
+                # a track not seen for k frames may have gone k times as far
+                frame = self.frame_id
                 dists = np.vstack([matching.iou_distance([buffered(t.xyxy, m)[0]], list(buffered(boxes, m)))
-                                   for t in tracks for m in (track_buffer(t, b),)])
+                                   for t in tracks
+                                   for m in (track_buffer(t, b) * min(3, max(1, frame - t.frame_id)),)])
                 return matching.fuse_score(dists, detections) if self.args.fuse_score else dists
 
         self._args = SimpleNamespace(
@@ -104,6 +113,9 @@ class ObjectTracker:
 
     def update(self, detections: Detections) -> Detections:
         """Returns the same detections with `tracker_id` set (NO_TRACK where none was assigned)."""
+        if len(detections):
+            free = np.isin(detections.class_name, list(self.free_moving))
+            self._free_ids.update(int(c) for c in detections.class_id[free])
         tracked = self._tracker.update(_BoxesView(detections))
         ids = np.full(len(detections), -1, np.int64)
         if len(tracked):

@@ -235,12 +235,12 @@ class SidewalkEncroachmentRule:
                 matched_dets.add(int(di))
         moving_tracks = {int(d.tracker_id[di]) for di in range(len(d))
                          if di not in matched_dets and d.tracker_id[di] != NO_TRACK}
-        for di in range(len(d)):
-            if di not in matched_dets:
-                self._places.append(self._new_place(d, di, t, obs))
+        newcomers = [self._new_place(d, di, t, obs) for di in range(len(d)) if di not in matched_dets]
+        self._places += newcomers
         keep: list[_Resting] = []
         for i, place in enumerate(self._places):
-            if i not in matched_places and place.last_seen < t and self._has_left(place, moving_tracks, t):
+            if i not in matched_places and place.last_seen < t and (
+                    self._has_left(place, moving_tracks, t) or self._taken_over(place, newcomers)):
                 if place.violation is not None:
                     events.append(self._end(place, "left"))
                 continue
@@ -311,6 +311,17 @@ class SidewalkEncroachmentRule:
             return True
         # its own track, seen this frame but not at rest where it stood: it drove off
         return place.track_id != NO_TRACK and place.track_id in moving_tracks
+
+    @staticmethod
+    def _taken_over(place: _Resting, newcomers: list[_Resting]) -> bool:
+        """Another object of its kind now stands where it stood (it was not the same one): it has
+        gone, though nobody saw it go."""
+        for other in newcomers:
+            if other.category == place.category and not other.static:
+                iou, _ = overlap(other.anchor, place.anchor)
+                if iou[0, 0] >= 0.5:
+                    return True
+        return False
 
     def _duplicate_of_alerted(self, place: _Resting) -> bool:
         for other in self._places:
