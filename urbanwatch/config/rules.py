@@ -12,6 +12,16 @@ class EncroachmentDefaults(Section):
         title="Objects",
         description="Categories or detector class names that count as encroachment.",
     )
+    stillness: float = Field(
+        0.15, gt=0, le=1, title="Stillness",
+        description="An object at rest moves its ground point less than this share of its own size, and its "
+        "box grows or shrinks by less than 0.2 (a car coming towards the camera grows: it is moving).",
+    )
+    same_look: float = Field(
+        0.5, gt=0, le=1, title="Same look",
+        description="Picture correlation above which an object found again at its spot under a new track is "
+        "the same object (below: another object took the spot, and its clock starts).",
+    )
 
 
 class DumpingDefaults(Section):
@@ -20,6 +30,11 @@ class DumpingDefaults(Section):
         gt=0,
         title="Unattended",
         description="Seconds a left object must stay in a no-dumping zone after its owner has gone.",
+    )
+    clear_view: float = Field(
+        0.3, gt=0, le=1, title="Clear view",
+        description="An object is judged (its look compared, an alert raised) only while less than this share "
+        "of its box is changing: somebody passing in front of it hides it.",
     )
 
 

@@ -12,6 +12,7 @@ from .evidence import EvidenceConfig, RetentionConfig
 from .ingest import IngestConfig
 from .rules import RulesConfig
 from .server import ServerConfig
+from .static_objects import StaticObjectsConfig
 from .storage import StorageConfig
 
 
@@ -35,6 +36,7 @@ class Settings(Section):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    static_objects: StaticObjectsConfig = Field(default_factory=StaticObjectsConfig)
     workers: WorkersConfig = Field(default_factory=WorkersConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

@@ -6,7 +6,7 @@ from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
 from vision.rules import DumpingRule, SidewalkEncroachmentRule
 from vision.scheduling import DetectionScheduler
-from vision.static_objects import StaticObjectDetector
+from vision.static_objects import StaticObjectDetector, StaticParams
 from vision.tiling import TilePlanner
 from vision.tracking import ObjectTracker
 from vision.zones import PolygonZone
@@ -29,10 +29,16 @@ def config_zones(settings: Settings, camera: CameraConfig) -> list[dict]:
 def build_rule(settings: Settings, z: dict):
     zone = PolygonZone(z["name"], z["kind"], z["polygon"])
     params = z["params"]
+    rules = settings.rules
     if z["kind"] == "sidewalk":
         objects = set(params["objects"]) | settings.object_classes(params["objects"])
-        return SidewalkEncroachmentRule(zone, objects, params["dwell_s"])
-    return DumpingRule(zone, params["unattended_s"])
+        return SidewalkEncroachmentRule(zone, objects, params["dwell_s"], still_frac=rules.encroachment.stillness,
+                                        same_look=rules.encroachment.same_look)
+    return DumpingRule(zone, params["unattended_s"], max_motion=rules.dumping.clear_view)
+
+
+def build_static(settings: Settings) -> StaticObjectDetector:
+    return StaticObjectDetector(StaticParams(**settings.static_objects.model_dump()))
 
 
 def build_scheduler(settings: Settings, zones: list[dict]) -> DetectionScheduler | None:
@@ -49,7 +55,7 @@ def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] |
         settings.detector.class_to_category(),
         ObjectTracker(fps=camera.detect.fps),
         [build_rule(settings, z) for z in zones],
-        StaticObjectDetector(),
+        build_static(settings),
         build_scheduler(settings, zones),
     )
 
