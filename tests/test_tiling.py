@@ -32,6 +32,18 @@ def test_a_small_region_gets_one_full_resolution_tile():
     assert (tiles[0].x1 - tiles[0].x0, tiles[0].y1 - tiles[0].y0) == (320, 320)
 
 
+def test_a_frame_smaller_than_a_tile_is_enlarged_to_the_input():
+    """A 320x240 substream with 640 tiles: one tile, the whole frame at twice the size, so small
+    objects reach the detector at the scale it knows."""
+    tiles = TilePlanner(640).plan(320, 240, [(100, 150, 160, 200)])
+    assert len(tiles) == 1 and tiles[0].box == (0, 0, 320, 240) and tiles[0].scale == 2.0
+    crop = tiles[0].crop(np.zeros((240, 320, 3), np.uint8), 640)
+    assert crop.shape == (640, 640, 3)
+    box = tiles[0].to_image(dets((200, 300, 320, 400)))
+    assert box.xyxy.tolist() == [[100.0, 150.0, 160.0, 200.0]]  # back in frame pixels
+    assert TilePlanner(640).plan(320, 240, []) == []
+
+
 def test_a_wide_zone_is_covered_by_two_slightly_shrunk_tiles():
     zone = (0, 100, 640, 300)
     tiles = TilePlanner(320).plan(W, H, [zone])

@@ -106,7 +106,11 @@ class TilePlanner:
 
     def plan(self, width: int, height: int, regions: list[Box]) -> list[Tile]:
         """Tiles covering `regions` (image pixels): at full resolution, or a little shrunk (down
-        to 80 %) when that saves a tile; beyond `max_tiles`, larger tiles shrunk further."""
+        to 80 %) when that saves a tile; beyond `max_tiles`, larger tiles shrunk further. A frame
+        smaller than a tile (a 320x240 substream) is one tile, enlarged to the input size: the
+        detector finds small objects better at the scale it was trained at, for the same cost."""
+        if max(width, height) < self.size:
+            return [] if not regions else self.whole(width, height)
         boxes = []
         for r in merge_boxes(regions):
             clipped = intersect(r, (0, 0, width, height))
