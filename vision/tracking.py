@@ -36,11 +36,19 @@ class _BoxesView:
         return _BoxesView(self.d[mask])
 
 
-def buffered(xyxy: np.ndarray, b: float) -> np.ndarray:
-    """Boxes widened by `b` of their width and height on every side."""
-    xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
-    w, h = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
-    return xyxy + np.stack([-b * w, -b * h, b * w, b * h], axis=1)
+def buffered_iou(tracks: np.ndarray, dets: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """IoU of every (track, detection) pair, both boxes widened by the track's margin (C-BIoU)."""
+    def widen(boxes, m):  # (n, k, 4) boxes widened by per-row margins
+        w, h = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+        return boxes + np.stack([-m * w, -m * h, m * w, m * h], axis=-1)
+
+    m = margins[:, None].astype(np.float32)
+    a = widen(tracks.astype(np.float32)[:, None, :], m)
+    b = widen(dets.astype(np.float32)[None, :, :], m)
+    lt, rb = np.maximum(a[..., :2], b[..., :2]), np.minimum(a[..., 2:], b[..., 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
+    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
 
 
 def association_buffer(fps: float) -> float:
@@ -83,13 +91,10 @@ class ObjectTracker:
                     return np.zeros((len(tracks), len(detections)), np.float32)
                 for t in tracks:
                     t.free_moving = int(t.cls) in free_ids
-                boxes = np.array([d.xyxy for d in detections])
-                # both boxes of a pair widened by the track's margin, as C-BIoU does
                 # a track not seen for k frames may have gone k times as far
-                frame = self.frame_id
-                dists = np.vstack([matching.iou_distance([buffered(t.xyxy, m)[0]], list(buffered(boxes, m)))
-                                   for t in tracks
-                                   for m in (track_buffer(t, b) * min(3, max(1, frame - t.frame_id)),)])
+                margins = np.array([track_buffer(t, b) * min(3, max(1, self.frame_id - t.frame_id)) for t in tracks])
+                dists = 1.0 - buffered_iou(np.array([t.xyxy for t in tracks]), np.array([d.xyxy for d in detections]),
+                                           margins)
                 return matching.fuse_score(dists, detections) if self.args.fuse_score else dists
 
         self._args = SimpleNamespace(
