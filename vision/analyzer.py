@@ -10,7 +10,7 @@ from .categories import categorize, one_box_per_object
 from .detections import Detections
 from .observation import Observation
 from .presence import Presence
-from .scheduling import DetectionScheduler
+from .scheduling import DetectionScheduler, zone_regions
 from .static_objects import StaticObjectDetector
 from .tiling import Tile, merge_tiles
 from .tracking import ObjectTracker
@@ -64,6 +64,7 @@ class CameraAnalyzer:
         self._hold = np.zeros((0, 4), np.float32)  # people and vehicles of the last HOLD_S, image pixels
         self._covers: list[tuple[float, np.ndarray]] = []  # (t, boxes) of the last HOLD_S
         self.presence = Presence()  # people and vehicles of the last seconds, camera pixels
+        self._roi = (0, 0, 0, 0)  # of the static stage at its last run, image pixels
 
     @property
     def needs_static(self) -> bool:
@@ -81,10 +82,24 @@ class CameraAnalyzer:
         self.rules = rules
         return ended
 
+    def static_roi(self, width: int, height: int, scale) -> tuple[int, int, int, int]:
+        """The part of the picture the static stage watches: the zones, widened as the detector's
+        look is (objects stand in a zone and rise above it). Nothing outside it can raise
+        anything, and a smaller picture is cheaper or seen in more detail."""
+        boxes = zone_regions([r.zone.polygon for r in self.rules], width, height, scale)
+        if not boxes:
+            return 0, 0, width, height
+        x0, y0 = (int(min(b[i] for b in boxes)) for i in (0, 1))
+        x1, y1 = (int(np.ceil(max(b[i] for b in boxes))) for i in (2, 3))
+        return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
     def _static_stage(self, image: np.ndarray, t: float, scale, hold: np.ndarray) -> tuple[Detections, bool]:
+        x0, y0, x1, y1 = self._roi = self.static_roi(image.shape[1], image.shape[0], scale)
+        shift = np.array([x0, y0, x0, y0], np.float32)
         resets = self.static.resets
-        regions = self.static.update(image, t, hold=hold).scaled(1 / scale[0], 1 / scale[1])
-        return regions, self.static.resets != resets
+        found = self.static.update(image[y0:y1, x0:x1], t, hold=hold - shift if len(hold) else hold)
+        regions = Detections(found.xyxy + shift, found.confidence, found.class_id, found.tracker_id, found.data)
+        return regions.scaled(1 / scale[0], 1 / scale[1]), self.static.resets != resets
 
     def plan(self, image: np.ndarray, t: float, scale=(1.0, 1.0)) -> list[Tile] | None:
         """Where the detector should look in this frame (None: the whole frame). Runs the
@@ -93,7 +108,11 @@ class CameraAnalyzer:
             return None
         self._planned = (t, *self._static_stage(image, t, scale, self._hold))
         h, w = image.shape[:2]
-        return self.scheduler.plan(w, h, scale, t, self.static.motion_boxes(w, h))
+        x0, y0, x1, y1 = self._roi
+        moved = self.static.motion_boxes(x1 - x0, y1 - y0)
+        if moved is not None:
+            moved = [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in moved]
+        return self.scheduler.plan(w, h, scale, t, moved)
 
     def update_tiles(
         self, tiles: list[Tile], results: list[Detections], t: float, image: np.ndarray, scale=(1.0, 1.0)

@@ -14,6 +14,19 @@ from .detections import Detections
 from .tiling import Box, Tile, TilePlanner, intersect
 
 
+def zone_regions(zones: list[np.ndarray], width: int, height: int, scale: tuple[float, float]) -> list[Box]:
+    """Each zone's box in image pixels, widened: objects stand in the zone and rise above it."""
+    out = []
+    for z in zones:
+        x0, y0 = np.asarray(z, np.float32).reshape(-1, 2).min(axis=0) * scale
+        x1, y1 = np.asarray(z, np.float32).reshape(-1, 2).max(axis=0) * scale
+        up = 0.5 * (y1 - y0) + 0.1 * height
+        side = 0.05 * width
+        down = 0.02 * height
+        out.append((max(0.0, x0 - side), max(0.0, y0 - up), min(width, x1 + side), min(height, y1 + down)))
+    return out
+
+
 class DetectionScheduler:
     def __init__(self, planner: TilePlanner, zones: list[np.ndarray], recheck_s: float = 3.0):
         self.planner = planner
@@ -27,16 +40,7 @@ class DetectionScheduler:
         self._last_full = -1e18  # look everywhere at once
 
     def regions(self, width: int, height: int, scale: tuple[float, float]) -> list[Box]:
-        """Each zone's box in image pixels, widened: objects stand in the zone and rise above it."""
-        out = []
-        for z in self.zones:
-            x0, y0 = z.min(axis=0) * scale
-            x1, y1 = z.max(axis=0) * scale
-            up = 0.5 * (y1 - y0) + 0.1 * height
-            side = 0.05 * width
-            down = 0.02 * height
-            out.append((max(0.0, x0 - side), max(0.0, y0 - up), min(width, x1 + side), min(height, y1 + down)))
-        return out
+        return zone_regions(self.zones, width, height, scale)
 
     def plan(self, width: int, height: int, scale: tuple[float, float], t: float,
              motion: list[Box] | None) -> list[Tile]:

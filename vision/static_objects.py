@@ -203,7 +203,9 @@ class StaticObjectDetector:
         if hold is not None and len(hold):
             fx, fy = small_shape[1] / image_shape[1], small_shape[0] / image_shape[0]
             for x1, y1, x2, y2 in np.asarray(hold, np.float32):
-                held[max(0, int(y1 * fy)):int(np.ceil(y2 * fy)), max(0, int(x1 * fx)):int(np.ceil(x2 * fx))] = 255
+                a, b = max(0, int(x1 * fx)), max(0, int(y1 * fy))  # boxes may reach outside the picture
+                c, d = max(0, int(np.ceil(x2 * fx))), max(0, int(np.ceil(y2 * fy)))
+                held[b:d, a:c] = 255
         return held
 
     def _stabilise(self, small: np.ndarray) -> np.ndarray:
