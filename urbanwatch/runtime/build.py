@@ -34,7 +34,8 @@ def build_rule(settings: Settings, z: dict):
         objects = set(params["objects"]) | settings.object_classes(params["objects"])
         return SidewalkEncroachmentRule(zone, objects, params["dwell_s"], still_frac=rules.encroachment.stillness,
                                         same_look=rules.encroachment.same_look)
-    return DumpingRule(zone, params["unattended_s"], max_motion=rules.dumping.clear_view)
+    return DumpingRule(zone, params["unattended_s"], max_motion=rules.dumping.clear_view,
+                       split_s=settings.static_objects.split_s)
 
 
 def build_static(settings: Settings) -> StaticObjectDetector:

@@ -85,6 +85,7 @@ class DumpingRule:
         stand_s: float = 2.0,
         cover_gap_s: float = 1.0,
         max_motion: float = 0.3,
+        split_s: float = 1.5,
     ):
         self.zone = zone
         self.unattended_s = unattended_s
@@ -98,6 +99,7 @@ class DumpingRule:
         self.stand_s = stand_s
         self.cover_gap_s = cover_gap_s
         self.max_motion = max_motion
+        self.split_s = split_s  # put down this far apart: different objects (as the static stage splits them)
         self._cands: list[_Candidate] = []
         self._tracks: dict[int, _TrackHistory] = {}
         self._next_id = 1
@@ -196,26 +198,32 @@ class DumpingRule:
         return None if now is None else ncc(now, cand.template)
 
     def _absorbed(self, box: np.ndarray, appeared_at: float, obs: Observation, matched: set[int]) -> bool:
-        """A region that is part of a known object, not a second object: lying mostly over it (a
-        piece of a large object), or beside it with nobody there when it appeared (the bag slumped,
-        tipped over, was blown open; a second bag put down beside the first has somebody putting
-        it there). It keeps that object seen, and grows its box while it has not been alerted on."""
+        """A region that is part of a known object, not a second object: a piece of it (lying
+        mostly over it, static since about the same time), or a change of it (over it or beside it,
+        later, with nobody at that spot when it appeared: the bag slumped, tipped over, was blown
+        open). A bag put down on or against another one has somebody putting it there. The object
+        stays seen, and grows its box while it has not been alerted on."""
         if not self._cands:
             return False
         boxes = np.stack([c.box for c in self._cands])
         _, iomin = overlap(box, boxes)
+        size = float(max(box[2] - box[0], box[3] - box[1]))
         ci = int(iomin[0].argmax())
-        if iomin[0, ci] < 0.5:
-            size = float(max(box[2] - box[0], box[3] - box[1]))
+        over = iomin[0, ci] >= 0.5
+        if not over:
             gaps = [box_gap(box, b) for b in boxes]
             ci = int(np.argmin(gaps))
-            if gaps[ci] > 0.5 * size or appeared_at <= self._cands[ci].appeared_at:
+            if gaps[ci] > 0.5 * size:
                 return False
+        cand = self._cands[ci]
+        later = appeared_at > cand.appeared_at + self.split_s
+        if not later and not over:
+            return False  # a neighbour that was there as early: an object of its own
+        if later:
             crumb = _area(box) <= 0.25 * _area(boxes[ci])  # an edge or a shadow of it
             if not crumb and (obs.presence is None or obs.presence.near(box, 0.0, appeared_at - 2.0,
                                                                          appeared_at + 1.0)):
                 return False  # somebody was at that spot when it appeared: put there
-        cand = self._cands[ci]
         if cand.violation is None and _area(box) > _area(cand.box):
             cand.box = np.concatenate([np.minimum(cand.box[:2], box[:2]), np.maximum(cand.box[2:], box[2:])])
         cand.last_seen = obs.t
@@ -274,14 +282,12 @@ class DumpingRule:
         cand.owner_searched = True
         size = float(max(cand.box[2] - cand.box[0], cand.box[3] - cand.box[1]))
         reach = 2 * self.owner_widths * size
-        best, best_gap = None, np.inf
         lo, hi = cand.appeared_at - self.owner_search_s, cand.appeared_at + self.owner_search_s
-        for tid, h in self._tracks.items():
-            for ts, box in h.boxes:
-                if lo <= ts <= hi:
-                    gap = box_gap(box, cand.box)
-                    if gap < best_gap:
-                        best, best_gap = tid, gap
+        # whoever was nearest when it was put down; only if nobody was, whoever came near soon
+        # before or after (not the next person to put something beside it)
+        best, best_gap = self._nearest(cand.box, cand.appeared_at - 1.0, cand.appeared_at + 1.5)
+        if best is None or best_gap > reach:
+            best, best_gap = self._nearest(cand.box, lo, hi)
         if best is not None and best_gap <= reach:
             cand.owner = best
             cand.owner_box = self._tracks[best].boxes[-1][1].copy()
@@ -301,6 +307,15 @@ class DumpingRule:
                 break  # a gap: whoever comes later is somebody else
             left = max(left, ts)
         cand.owner_left_at = left
+
+    def _nearest(self, box: np.ndarray, lo: float, hi: float) -> tuple[int | None, float]:
+        """The track that came nearest to `box` between lo and hi, and how near."""
+        best, best_gap = None, np.inf
+        for tid, h in self._tracks.items():
+            for ts, b in h.boxes:
+                if lo <= ts <= hi and (gap := box_gap(b, box)) < best_gap:
+                    best, best_gap = tid, gap
+        return best, best_gap
 
     def _owner_away_since(self, cand: _Candidate, t: float, obs: Observation) -> float | None:
         """When the owner went more than `owner_widths` object widths away, or out of view; None
