@@ -44,6 +44,7 @@ from .detections import Detections
 Box = tuple[float, float, float, float]
 
 STATIC_CLASS = "static_object"
+EXPLANATIONS = ("holders", "split", "lighting", "ghosts")
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,9 @@ class StaticParams:
     max_rate_hz: float = 2.5  # the models' time scales are seconds: faster frames only update motion
     split_s: float = 1.5  # pixels that became static this much apart belong to different objects
     lighting_ncc: float = 0.75  # texture this similar to the background's: light or shadow, not an object
-    # the explanations, each switchable so that its effect can be measured
-    cut_holders: bool = True
-    split_by_time: bool = True
-    explain_lighting: bool = True
-    explain_ghosts: bool = True
+    # the explanations a blob gets before it is an object, each switchable to measure its effect:
+    # holders (people's and vehicles' pixels cut out), split (by onset), lighting, ghosts
+    explanations: frozenset[str] = frozenset(EXPLANATIONS)
 
 
 class StaticObjectDetector:
@@ -172,7 +171,7 @@ class StaticObjectDetector:
         self._long8 = cv2.convertScaleAbs(self._long)
 
         static = cv2.compare(ev, self.p.static_s, cv2.CMP_GE)
-        if self.p.cut_holders:
+        if "holders" in self.p.explanations:
             static = cv2.bitwise_and(static, free)
         static = cv2.morphologyEx(static, cv2.MORPH_OPEN, self._kernel)
         sx, sy = image.shape[1] / small.shape[1], image.shape[0] / small.shape[0]
@@ -228,7 +227,7 @@ class StaticObjectDetector:
     def _parts(self, mask: np.ndarray, since: np.ndarray, x0: int, y0: int):
         """A blob (its mask in a neighbourhood at x0, y0) split into the parts that became static
         at different times: (x, y, w, h, area, mask of the neighbourhood)."""
-        cuts = _time_cuts(since[mask], self.p.split_s) if self.p.split_by_time else []
+        cuts = _time_cuts(since[mask], self.p.split_s) if "split" in self.p.explanations else []
         if not cuts:
             ys, xs = np.nonzero(mask)
             x, y = int(xs.min()), int(ys.min())
@@ -259,14 +258,14 @@ class StaticObjectDetector:
                 continue  # objects are blobs; lines and rims are edges that moved
             onset = self._onset[y0:y1, x0:x1][mask]
             explained = None
-            if self.p.explain_ghosts and np.median(onset) <= self.last_reset_at:
+            if "ghosts" in self.p.explanations and np.median(onset) <= self.last_reset_at:
                 # different from the background ever since the models started: what was there at
                 # the start has gone (the models know no other picture of the place)
                 explained = "ghost"
-            elif self.p.explain_lighting and _same_texture(mask, now, before, self.p.lighting_ncc):
+            elif "lighting" in self.p.explanations and _same_texture(mask, now, before, self.p.lighting_ncc):
                 explained = "lighting"
             # (a person standing in front of a textured wall hides its edges too: not a ghost)
-            elif (self.p.explain_ghosts and (held[y0:y1, x0:x1][mask] > 0).mean() < 0.3
+            elif ("ghosts" in self.p.explanations and (held[y0:y1, x0:x1][mask] > 0).mean() < 0.3
                   and self._is_ghost(mask, now, before)):
                 explained = "ghost"
             if explained:

@@ -1,6 +1,10 @@
+from typing import Literal
+
 from pydantic import Field
 
 from .base import Section
+
+DumpingCheck = Literal["origin", "parts", "clear_view", "look"]
 
 
 class EncroachmentDefaults(Section):
@@ -35,6 +39,13 @@ class DumpingDefaults(Section):
         0.3, gt=0, le=1, title="Clear view",
         description="An object is judged (its look compared, an alert raised) only while less than this share "
         "of its box is changing: somebody passing in front of it hides it.",
+    )
+    checks: list[DumpingCheck] = Field(
+        default_factory=lambda: ["origin", "parts", "clear_view", "look"],
+        title="Checks",
+        description="What a left object is checked for before it alerts: somebody was there when it appeared "
+        "(origin), pieces and changes of one object are that object (parts), it is in clear view (clear_view), "
+        "its picture keeps steady (look). All by default; leaving one out is for measuring it.",
     )
 
 

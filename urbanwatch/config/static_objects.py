@@ -1,6 +1,10 @@
+from typing import Literal
+
 from pydantic import Field
 
 from .base import Section
+
+Explanation = Literal["holders", "split", "lighting", "ghosts"]
 
 
 class StaticObjectsConfig(Section):
@@ -30,4 +34,11 @@ class StaticObjectsConfig(Section):
     lighting_ncc: float = Field(
         0.75, gt=0, le=1, title="Lighting",
         description="A change that keeps this much of the background's texture is light or shadow.",
+    )
+    explanations: list[Explanation] = Field(
+        default_factory=lambda: ["holders", "split", "lighting", "ghosts"],
+        title="Explanations",
+        description="What a static blob is checked for before it is an object: people's and vehicles' "
+        "pixels cut out (holders), objects put down at different times told apart (split), light and shadow "
+        "(lighting), background uncovered (ghosts). All by default; leaving one out is for measuring it.",
     )

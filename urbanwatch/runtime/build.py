@@ -35,11 +35,13 @@ def build_rule(settings: Settings, z: dict):
         return SidewalkEncroachmentRule(zone, objects, params["dwell_s"], still_frac=rules.encroachment.stillness,
                                         same_look=rules.encroachment.same_look)
     return DumpingRule(zone, params["unattended_s"], max_motion=rules.dumping.clear_view,
-                       split_s=settings.static_objects.split_s)
+                       split_s=settings.static_objects.split_s, checks=frozenset(rules.dumping.checks))
 
 
 def build_static(settings: Settings) -> StaticObjectDetector:
-    return StaticObjectDetector(StaticParams(**settings.static_objects.model_dump()))
+    params = settings.static_objects.model_dump()
+    params["explanations"] = frozenset(params["explanations"])
+    return StaticObjectDetector(StaticParams(**params))
 
 
 def build_scheduler(settings: Settings, zones: list[dict]) -> DetectionScheduler | None:

@@ -27,6 +27,10 @@ from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
 OWNER_CATEGORIES = ("person", "vehicle")
+# what a candidate is checked for before it alerts, each switchable to measure its effect: an
+# origin (somebody was there when it appeared), parts (pieces and changes of an object are that
+# object), clear_view (judged only when not hidden), look (its picture keeps steady)
+CHECKS = ("origin", "parts", "clear_view", "look")
 
 
 def _area(box) -> float:
@@ -86,6 +90,7 @@ class DumpingRule:
         cover_gap_s: float = 1.0,
         max_motion: float = 0.3,
         split_s: float = 1.5,
+        checks: frozenset[str] = frozenset(CHECKS),
     ):
         self.zone = zone
         self.unattended_s = unattended_s
@@ -100,6 +105,7 @@ class DumpingRule:
         self.cover_gap_s = cover_gap_s
         self.max_motion = max_motion
         self.split_s = split_s  # put down this far apart: different objects (as the static stage splits them)
+        self.checks = frozenset(checks)
         self._cands: list[_Candidate] = []
         self._tracks: dict[int, _TrackHistory] = {}
         self._next_id = 1
@@ -175,7 +181,8 @@ class DumpingRule:
             matched.add(ci)
             used.add(ri)
         for ri in range(len(regions)):
-            if ri in used or self._absorbed(regions.xyxy[ri], float(regions.data["appeared_at"][ri]), obs, matched):
+            if ri in used or ("parts" in self.checks and self._absorbed(
+                    regions.xyxy[ri], float(regions.data["appeared_at"][ri]), obs, matched)):
                 continue
             box = regions.xyxy[ri].copy()
             cand = _Candidate(
@@ -249,12 +256,12 @@ class DumpingRule:
             return None
         if cand.covered_until >= t or (cand.cover_run_start is not None and t - cand.last_covered <= 0):
             return None  # a person or a vehicle standing still, or something under one
-        if cand.motion >= self.max_motion:
+        if "clear_view" in self.checks and cand.motion >= self.max_motion:
             return None  # something passes in front (or its picture flickers): not seen now
         # It must keep its look: a slow stream of traffic can look static, but is never the same
         # picture for long. A picture that changes again within unattended_s starts the clock
         # again; one change alone (a bag tipping over, slumping) does not.
-        if (self._looks(cand, obs) or 1.0) < self.min_appearance:
+        if "look" in self.checks and (self._looks(cand, obs) or 1.0) < self.min_appearance:
             self._learn_look(cand, obs)
             if cand.changed_at is not None and t - cand.changed_at <= self.unattended_s:
                 cand.stable_since = t
@@ -299,7 +306,9 @@ class DumpingRule:
         # somebody the tracker could not follow (small, far, seen now and then): gone when nobody
         # was seen within owner_widths of it any more
         if not obs.presence.near(cand.box, reach, lo, hi):
-            cand.orphan = True
+            cand.orphan = "origin" in self.checks
+            if not cand.orphan:
+                cand.owner_left_at = cand.appeared_at
             return
         left = cand.appeared_at
         for ts in obs.presence.near(cand.box, self.owner_widths * size, lo, t):
