@@ -65,6 +65,7 @@ class CameraAnalyzer:
         self._covers: list[tuple[float, np.ndarray]] = []  # (t, boxes) of the last HOLD_S
         self.presence = Presence()  # people and vehicles of the last seconds, camera pixels
         self._roi = (0, 0, 0, 0)  # of the static stage at its last run, image pixels
+        self._names: dict[int, str] = {}  # detector class ids seen, to their names
 
     @property
     def needs_static(self) -> bool:
@@ -137,14 +138,28 @@ class CameraAnalyzer:
                 self.tracker.reset()  # a cut: nothing before it is the same object by position
             d = self.tracker.update(d)
         covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
-        self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covers.scaled(*scale).xyxy)]
-        self._hold = np.concatenate([b for _, b in self._covers])
         self.presence.add(t, covers.xyxy)
+        covering = np.concatenate([covers.xyxy, self._standing_unseen(d)])
+        self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covering * np.array(
+            [*scale, *scale], np.float32))]
+        self._hold = np.concatenate([b for _, b in self._covers])
         if not self.needs_static:
             regions = _no_static()
         elif len(regions) or "covered" not in regions.data:
-            regions = regions.with_data(covered=coverage(regions, covers))
+            regions = regions.with_data(covered=coverage(regions, Detections(covering, np.ones(len(covering)),
+                                                                             np.zeros(len(covering)))))
         return Observation(t, d, regions, image, scale, reset, self.presence)
+
+    def _standing_unseen(self, d: Detections) -> np.ndarray:
+        """People and vehicles that stood still and that the detector has lost for now: still
+        there (their pixels are theirs, not a left object)."""
+        self._names.update(zip(d.class_id.tolist(), d.class_name.tolist(), strict=True))
+        if self.tracker is None:
+            return np.zeros((0, 4), np.float32)
+        boxes, classes = self.tracker.standing_unseen()
+        cats = np.array([self.class_to_category.get(self._names.get(int(c), ""), "") for c in classes], object)
+        return boxes[np.isin(cats, COVERING_CATEGORIES) | np.isin(
+            np.array([self._names.get(int(c), "") for c in classes], object), COVERING_CATEGORIES)]
 
     def update(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)

@@ -34,6 +34,35 @@ def ncc(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float((a * b).sum() / den) if den > 1e-6 else 0.0
 
 
+def look(image: np.ndarray | None, box, template: np.ndarray | None, scale=(1.0, 1.0),
+         slack: float = 0.15) -> float | None:
+    """How much the picture in `box` looks like `template` (a `patch` of that box, or of the part
+    of a larger one, taken earlier): the best normalised correlation over shifts of up to `slack`
+    of the box each way (a camera that shakes, a box that jitters by a few pixels), on slightly
+    blurred pictures (sensor noise, compression). None when it cannot be told: no picture, or one
+    too plain to compare (a grey car body against a grey road)."""
+    if image is None or template is None or template.std() < MIN_TEXTURE:
+        return None
+    w, h = box[2] - box[0], box[3] - box[1]
+    wide = (box[0] - slack * w, box[1] - slack * h, box[2] + slack * w, box[3] + slack * h)
+    side = round(PATCH * (1 + 2 * slack))
+    sx, sy = scale
+    x1, y1 = int(np.floor(wide[0] * sx)), int(np.floor(wide[1] * sy))
+    x2, y2 = int(np.ceil(wide[2] * sx)), int(np.ceil(wide[3] * sy))
+    ih, iw = image.shape[:2]
+    if x2 - x1 < 3 or y2 - y1 < 3:
+        return None
+    # out of the picture counts as a border, not a reason to give up
+    crop = cv2.copyMakeBorder(image[max(0, y1):min(ih, y2), max(0, x1):min(iw, x2)],
+                              max(0, -y1), max(0, y2 - ih), max(0, -x1), max(0, x2 - iw), cv2.BORDER_REPLICATE)
+    gray = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), (side, side), interpolation=cv2.INTER_AREA)
+    if gray.std() < MIN_TEXTURE:
+        return None
+    smooth = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
+    tmpl = cv2.GaussianBlur(template.astype(np.float32), (3, 3), 0)
+    return float(cv2.matchTemplate(smooth, tmpl, cv2.TM_CCOEFF_NORMED).max())
+
+
 def similar(a: np.ndarray | None, b: np.ndarray | None, threshold: float) -> bool | None:
     """Do two pictures show the same thing? None when it cannot be told (no picture, or one too
     plain to compare: a grey car body against a grey road)."""

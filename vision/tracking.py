@@ -116,6 +116,20 @@ class ObjectTracker:
         self._tracker = self._make(self._args)
         self._offset = self._top + 1
 
+    def standing_unseen(self, still: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes and class ids of vehicles the detector lost while they stood still (moving less
+        than `still` of their height a frame): a waiting motorbike it misses for a few seconds
+        is still there, until ByteTrack gives the track up. (Not people: one who stood still can
+        walk off within a frame, before the Kalman filter knows it.)"""
+        boxes, classes = [], []
+        for tr in self._tracker.lost_stracks:
+            if int(tr.cls) in self._free_ids:
+                continue
+            if tr.mean is not None and np.hypot(tr.mean[4], tr.mean[5]) < still * max(float(tr.mean[3]), 1.0):
+                boxes.append(tr.xyxy)
+                classes.append(int(tr.cls))
+        return np.array(boxes, np.float32).reshape(-1, 4), np.array(classes, np.int32)
+
     def update(self, detections: Detections) -> Detections:
         """Returns the same detections with `tracker_id` set (NO_TRACK where none was assigned)."""
         if len(detections):

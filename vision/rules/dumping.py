@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..appearance import ncc
+from ..appearance import look
 from ..appearance import patch as _patch
 from ..detections import Detections
 from ..matching import greedy_match, overlap
@@ -201,8 +201,7 @@ class DumpingRule:
     def _looks(self, cand: _Candidate, obs: Observation) -> float | None:
         """How much it looks as it did (1: the same; None: not known), compared over the same box:
         for a 20-pixel bag a box two pixels off is another picture."""
-        now = None if cand.template is None else _patch(obs.image, cand.template_box, obs.scale)
-        return None if now is None else ncc(now, cand.template)
+        return None if cand.template is None else look(obs.image, cand.template_box, cand.template, obs.scale)
 
     def _absorbed(self, box: np.ndarray, appeared_at: float, obs: Observation, matched: set[int]) -> bool:
         """A region that is part of a known object, not a second object: a piece of it (lying

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..appearance import part_of, patch, similar
+from ..appearance import look, part_of, patch
 from ..detections import NO_TRACK, Detections
 from ..matching import overlap
 from ..observation import Observation
@@ -158,13 +158,14 @@ class SidewalkEncroachmentRule:
         if own:
             return None if how == "still" and self._replaced(place, box, obs) else how
         # a new track (or none) at the spot: the same object only if it looks the same
-        return how if self._looks_same(place, box, obs) is not False else None
+        return how if self._same_look(place, box, obs) else None
 
     def _replaced(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool:
-        """Its own track, but another object: the picture in clear view says so. (A track can run
-        on from one car to the next at the same spot when the picture jumps: a splice, a stalled
-        stream.) With something in front of it, the picture proves nothing."""
-        if self._looks_same(place, box, obs) is not False:
+        """Its own track, but another object: the picture in clear view says so beyond doubt (a
+        track can run on from one car to the next at the same spot when the picture jumps: a
+        splice, a stalled stream). With something in front of it, the picture proves nothing."""
+        score = self._looks_same(place, box, obs)
+        if score is None or score >= self.same_look / 2:
             return False
         others = obs.detections.xyxy
         if len(others):
@@ -175,14 +176,18 @@ class SidewalkEncroachmentRule:
                 return False
         return True
 
-    def _looks_same(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool | None:
-        """Does `box` show what rested at `place`? A box inside the one it rested in is compared
-        with that part of the old picture, any other with the whole; None: cannot be told."""
+    def _looks_same(self, place: _Resting, box: np.ndarray, obs: Observation) -> float | None:
+        """How much `box` shows what rested at `place` (1: the same; None: cannot be told). A box
+        inside the one it rested in is compared with that part of the old picture, any other
+        with the whole."""
         _, iomin = overlap(box, place.anchor)
         if iomin[0, 0] >= 0.8 and _area(box) < _area(place.anchor):
-            return similar(patch(obs.image, box, obs.scale), part_of(place.template, place.anchor, box),
-                           self.same_look)
-        return similar(patch(obs.image, place.anchor, obs.scale), place.template, self.same_look)
+            return look(obs.image, box, part_of(place.template, place.anchor, box), obs.scale)
+        return look(obs.image, place.anchor, place.template, obs.scale)
+
+    def _same_look(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool:
+        score = self._looks_same(place, box, obs)
+        return score is None or score >= self.same_look
 
     def _still_there(self, place: _Resting, box: np.ndarray, t: float, obs: Observation) -> str | None:
         if at_rest(place.anchor, box, self.still_frac, self.size_frac):
@@ -193,10 +198,13 @@ class SidewalkEncroachmentRule:
         smaller = _area(box) < _area(place.anchor)
         if smaller and iomin[0, 0] >= 0.8 and t - place.last_seen <= 1.0:
             return "still"
-        # coming out from behind something: a larger box over where it rested, and the part of the
-        # picture it rested in unchanged (an approaching object changes it)
-        if not smaller and iomin[0, 0] >= 0.8 and similar(
-                patch(obs.image, place.anchor, obs.scale), place.template, self.same_look):
+        # coming out from behind something: a larger box over where it rested, two of its edges
+        # where they were and the part it rested in looking the same (an object coming towards the
+        # camera grows on every side)
+        kept = np.abs(box - place.anchor) <= 0.05 * max(place.anchor[2] - place.anchor[0],
+                                                       place.anchor[3] - place.anchor[1])
+        if not smaller and iomin[0, 0] >= 0.8 and kept.sum() >= 2 and (
+                look(obs.image, place.anchor, place.template, obs.scale) or 0.0) >= self.same_look:
             return "uncovered"
         return None
 
@@ -240,7 +248,7 @@ class SidewalkEncroachmentRule:
         keep: list[_Resting] = []
         for i, place in enumerate(self._places):
             if i not in matched_places and place.last_seen < t and (
-                    self._has_left(place, moving_tracks, t) or self._taken_over(place, newcomers)):
+                    self._has_left(place, moving_tracks, t) or self._taken_over(place, newcomers, obs)):
                 if place.violation is not None:
                     events.append(self._end(place, "left"))
                 continue
@@ -278,9 +286,9 @@ class SidewalkEncroachmentRule:
         if place.static and d.data["motion"][di] < 0.3:
             # goods stay as they were set out: a region whose picture changes is traffic that only
             # looked static, or people; its clock starts again
-            now = patch(obs.image, place.anchor, obs.scale)
-            if similar(now, place.template, self.same_look) is False:
-                place.template, place.still_since = now, t
+            score = look(obs.image, place.anchor, place.template, obs.scale)
+            if score is not None and score < self.same_look:
+                place.template, place.still_since = patch(obs.image, place.anchor, obs.scale), t
 
     def _new_place(self, d: Detections, di: int, t: float, obs: Observation) -> _Resting:
         tid = int(d.tracker_id[di])
@@ -312,15 +320,15 @@ class SidewalkEncroachmentRule:
         # its own track, seen this frame but not at rest where it stood: it drove off
         return place.track_id != NO_TRACK and place.track_id in moving_tracks
 
-    @staticmethod
-    def _taken_over(place: _Resting, newcomers: list[_Resting]) -> bool:
-        """Another object of its kind now stands where it stood (it was not the same one): it has
-        gone, though nobody saw it go."""
+    def _taken_over(self, place: _Resting, newcomers: list[_Resting], obs: Observation) -> bool:
+        """Another object of its kind now stands where it stood, and the spot looks nothing like
+        it did: it has gone, though nobody saw it go."""
         for other in newcomers:
             if other.category == place.category and not other.static:
                 iou, _ = overlap(other.anchor, place.anchor)
                 if iou[0, 0] >= 0.5:
-                    return True
+                    score = look(obs.image, place.anchor, place.template, obs.scale)
+                    return score is not None and score < self.same_look / 2
         return False
 
     def _duplicate_of_alerted(self, place: _Resting) -> bool:
