@@ -98,7 +98,8 @@ class CameraAnalyzer:
         x0, y0, x1, y1 = self._roi = self.static_roi(image.shape[1], image.shape[0], scale)
         shift = np.array([x0, y0, x0, y0], np.float32)
         resets = self.static.resets
-        found = self.static.update(image[y0:y1, x0:x1], t, hold=hold - shift if len(hold) else hold)
+        found = self.static.update(image[y0:y1, x0:x1], t, hold=hold - shift if len(hold) else hold,
+                                   frame_width=image.shape[1])
         regions = Detections(found.xyxy + shift, found.confidence, found.class_id, found.tracker_id, found.data)
         return regions.scaled(1 / scale[0], 1 / scale[1]), self.static.resets != resets
 

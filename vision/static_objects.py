@@ -86,11 +86,14 @@ class StaticObjectDetector:
         self._regions_last = None
         self._known: dict[tuple, list] = {}  # blob (x, y, w, h, area) -> its objects, last update
 
-    def _prepare(self, image: np.ndarray) -> np.ndarray:
+    def _prepare(self, image: np.ndarray, frame_width: int | None) -> np.ndarray:
+        """Shrunk as the whole frame would be to `work_width` (a part of the frame keeps the
+        frame's scale: objects and compression blocks look the same size whatever part is
+        watched), and blurred."""
         h, w = image.shape[:2]
-        if w > self.p.work_width:
-            ww = self.p.work_width
-            image = cv2.resize(image, (ww, max(1, round(h * ww / w))), interpolation=cv2.INTER_AREA)
+        f = self.p.work_width / max(w, frame_width or w)
+        if f < 1.0:
+            image = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
         return cv2.GaussianBlur(image, (5, 5), 0)
 
     def reset(self, small: np.ndarray, t: float) -> None:
@@ -102,16 +105,18 @@ class StaticObjectDetector:
         self._size = (small.shape[1], small.shape[0])
         self.last_reset_at = t
 
-    def update(self, image: np.ndarray, t: float, hold: np.ndarray | None = None) -> Detections:
+    def update(self, image: np.ndarray, t: float, hold: np.ndarray | None = None,
+               frame_width: int | None = None) -> Detections:
         """Feed one BGR frame taken at time `t` (seconds); returns the static regions.
 
         `hold`: boxes (image pixels) of people and vehicles. The long-term model does not learn
         under them (someone standing for a minute must not become background, or the floor they
         stood on would look new when they leave), and their pixels are not objects.
+        `frame_width`: when `image` is a part of a frame, that frame's width (see `_prepare`).
 
         Per pixel the work is 8-bit OpenCV calls with masks (a frame of 640x360 in ~5 ms here);
         only the long-term model and the per-pixel times are kept as floats."""
-        small = self._prepare(image)
+        small = self._prepare(image, frame_width)
         if self._long is None or (small.shape[1], small.shape[0]) != self._size:
             self.reset(small, t)
             self._t = t

@@ -1,13 +1,20 @@
 """Illegal dumping: an object left in a no-dumping zone, unattended by whoever brought it.
 
 COCO has no garbage class and detectors miss small dark bags, so the object is not found by its
-class: it is a region that became static (see `static_objects`). People and vehicles standing
-still are static too; regions they cover are theirs, not left objects.
+class: it is a region that became static (see `static_objects`, which has already cut people and
+vehicles out and told light, shadow and ghosts apart).
 
 A candidate becomes a `dumping` violation once it has stayed `unattended_s` in the zone after its
-owner - the person or vehicle track nearest to it when it appeared - is more than
-`owner_widths` object widths away or out of view. The violation records the owner (a crop), when
-the object appeared and when the owner left. It ends as `removed` when the object is taken away.
+owner - the person or vehicle track nearest to it when it was put down - is more than
+`owner_widths` object widths away or out of view. Before that it is checked (`CHECKS`):
+- an origin: objects do not appear by themselves; with nobody near when it appeared, a static
+  region is light, an undetected person or a reflection;
+- parts: a piece of a known object, or a change of it (it slumped, tipped over) with nobody at
+  that spot, is that object, not a second one; a bag put down against another is a second one;
+- clear view: judged only while nothing passes in front of it;
+- look: a picture that keeps changing is a stream of traffic that only looks static.
+The violation's box is the object alone; it records the owner (a crop), when the object appeared
+and when the owner left. It ends as `removed` when the object is taken away.
 """
 
 from __future__ import annotations
@@ -45,7 +52,6 @@ def _motion(regions: Detections, i: int) -> float:
 class _Candidate:
     box: np.ndarray
     appeared_at: float
-    first_seen: float
     last_seen: float
     template: np.ndarray | None  # how it looked when first seen in full (nothing passing in front)
     covered_until: float = -1e18  # last time a person or vehicle stood over it (not just passed)
@@ -186,7 +192,7 @@ class DumpingRule:
                 continue
             box = regions.xyxy[ri].copy()
             cand = _Candidate(
-                box=box, appeared_at=float(regions.data["appeared_at"][ri]), first_seen=t, last_seen=t,
+                box=box, appeared_at=float(regions.data["appeared_at"][ri]), last_seen=t,
                 template=None, confidence=float(regions.confidence[ri]), motion=_motion(regions, ri),
             )
             self._note_cover(cand, t, bool(regions.data["covered"][ri] >= 0.5))
@@ -394,7 +400,7 @@ class DumpingRule:
         self._next_id += 1
         box = np.asarray(violation.bbox, np.float32)
         self._cands.append(_Candidate(
-            box=box, appeared_at=violation.started_at, first_seen=t, last_seen=t, template=None,
+            box=box, appeared_at=violation.started_at, last_seen=t, template=None,
             owner_searched=True, owner_left_at=violation.evidence.get("owner_left_at"), violation=violation,
             seen=2,
         ))
