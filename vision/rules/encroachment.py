@@ -249,7 +249,11 @@ class SidewalkEncroachmentRule:
         for i, place in enumerate(self._places):
             if i not in matched_places and place.last_seen < t and (
                     self._has_left(place, moving_tracks, t) or self._taken_over(place, newcomers, obs)):
-                if place.violation is not None:
+                heir = self._same_spot(place, t, newcomers) if place.violation is not None else None
+                if heir is not None:
+                    heir.violation, place.violation = place.violation, None  # its track left; it did not
+                    heir.still_since = min(heir.still_since, place.still_since)
+                elif place.violation is not None:
                     events.append(self._end(place, "left"))
                 continue
             keep.append(place)
@@ -266,6 +270,18 @@ class SidewalkEncroachmentRule:
             ):
                 events.append(self._raise(place, t))
         return events
+
+    def _same_spot(self, place: _Resting, t: float, newcomers: list[_Resting]) -> _Resting | None:
+        """Another resting object of its kind, seen now where it rested (IoU >= 0.7) and known
+        before now: the same object followed under another track (at a few pixels per car,
+        tracks swap). One that turned up just now, told apart from it, is not."""
+        for other in self._places:
+            if other is not place and other.violation is None and other.last_seen == t \
+                    and other.category == place.category and not any(other is n for n in newcomers):
+                iou, _ = overlap(other.anchor, place.anchor)
+                if iou[0, 0] >= 0.7:
+                    return other
+        return None
 
     def _judged(self, place: _Resting, t: float) -> bool:
         """A static region stands for goods once it has been watched for `observe_s` and is in
