@@ -44,6 +44,22 @@ def _area(box) -> float:
     return float((box[2] - box[0]) * (box[3] - box[1]))
 
 
+def _touching(cands: list) -> list[list]:
+    """Candidates grouped where their boxes touch or overlap (gap within a quarter of the smaller
+    one's size) and their owner is the same."""
+    groups: list[list] = []
+    for c in cands:
+        size = max(c.box[2] - c.box[0], c.box[3] - c.box[1])
+        for g in groups:
+            if any(o.owner == c.owner and box_gap(o.box, c.box) <= 0.25 * min(
+                    size, max(o.box[2] - o.box[0], o.box[3] - o.box[1])) for o in g):
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    return groups
+
+
 def _motion(regions: Detections, i: int) -> float:
     return float(regions.data["motion"][i]) if "motion" in regions.data else 0.0
 
@@ -146,11 +162,15 @@ class DumpingRule:
                 continue
             keep.append(cand)
         self._cands = keep
-        for cand in self._cands:
-            if cand.last_seen == t:
-                ev = self._judge(cand, obs)
-                if ev is not None:
-                    events.append(ev)
+        ready = [c for c in self._cands if c.last_seen == t and self._judge(c, obs)]
+        for group in _touching(ready):
+            # left together, side by side, by the one owner: one object (a bag dragged in steps
+            # became static in parts), one alert with the box around all of it
+            keep = max(group, key=lambda c: _area(c.box))
+            for c in group:
+                keep.box = np.concatenate([np.minimum(keep.box[:2], c.box[:2]), np.maximum(keep.box[2:], c.box[2:])])
+            self._cands = [c for c in self._cands if c is keep or not any(c is g for g in group)]
+            events.append(self._raise(keep, obs))
         return events
 
     def _remember_tracks(self, obs: Observation) -> None:
@@ -255,14 +275,15 @@ class DumpingRule:
         if t - cand.cover_run_start >= self.stand_s or cand.seen <= 1:
             cand.covered_until = t
 
-    def _judge(self, cand: _Candidate, obs: Observation) -> RuleEvent | None:
+    def _judge(self, cand: _Candidate, obs: Observation) -> bool:
+        """Is it a left object, unattended for unattended_s, now?"""
         t = obs.t
         if cand.violation is not None:
-            return None
+            return False
         if cand.covered_until >= t or (cand.cover_run_start is not None and t - cand.last_covered <= 0):
-            return None  # a person or a vehicle standing still, or something under one
+            return False  # a person or a vehicle standing still, or something under one
         if "clear_view" in self.checks and cand.motion >= self.max_motion:
-            return None  # something passes in front (or its picture flickers): not seen now
+            return False  # something passes in front (or its picture flickers): not seen now
         # It must keep its look: a slow stream of traffic can look static, but is never the same
         # picture for long. A picture that changes again within unattended_s starts the clock
         # again; one change alone (a bag tipping over, slumping) does not.
@@ -271,21 +292,21 @@ class DumpingRule:
             if cand.changed_at is not None and t - cand.changed_at <= self.unattended_s:
                 cand.stable_since = t
             cand.changed_at = t
-            return None
+            return False
         if not cand.owner_searched:
             self._find_owner(cand, t, obs)
         if cand.orphan:
-            return None
+            return False
         away_since = self._owner_away_since(cand, t, obs)
         if away_since is None:
-            return None
+            return False
         # Unattended time counts from when the object was put down (its pixels became static) or
         # its owner went, whichever is later; and from when its picture last changed or somebody
         # last stood over it.
         since = max(away_since, cand.appeared_at, cand.stable_since, cand.covered_until)
         if cand.seen < 2 or t - since < self.unattended_s:
-            return None
-        return self._raise(cand, obs)
+            return False
+        return True
 
     def _find_owner(self, cand: _Candidate, t: float, obs: Observation) -> None:
         """The person or vehicle nearest to the object around the time it appeared. Objects do not
