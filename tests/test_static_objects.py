@@ -99,3 +99,54 @@ def test_people_standing_do_not_become_background():
         x1, y1, x2, y2 = (int(v * f) for v in box)
         learned[hold] = float(np.abs(det.background()[y1:y2, x1:x2] - before[y1:y2, x1:x2]).mean())
     assert learned[True] < 0.5 < 10 < learned[False]
+
+
+def _floor_scene():
+    from .scenes import floor, paint, texture
+
+    return floor(3), paint, texture
+
+
+def test_two_bags_put_down_one_after_the_other_are_two_objects():
+    """A second bag set down against the first: one blob of static pixels, but its two parts
+    became static seconds apart, so they are two objects, each with its own box and time."""
+    floor, paint, texture = _floor_scene()
+    first, second = [300, 200, 340, 240], [340, 205, 372, 240]
+    det = StaticObjectDetector()
+    regions = None
+    for i in range(30):
+        t = i / 2
+        image = floor.copy()
+        if t >= 2:
+            paint(image, first, texture(40, 40, 61, 40.0))
+        if t >= 7:
+            paint(image, second, texture(35, 32, 62, 200.0))
+        regions = det.update(image, t)
+    assert len(regions) == 2, regions.xyxy
+    for truth, when in ((first, 2.0), (second, 7.0)):
+        iou, _ = overlap(np.array(truth, np.float32), regions.xyxy)
+        best = int(iou.argmax())
+        assert iou[0, best] >= 0.6 and regions.data["appeared_at"][best] == pytest.approx(when, abs=1.0)
+
+
+def test_dusk_falling_over_minutes_is_not_an_object():
+    """The light falls to 45 % over two minutes (multiplicative, every pixel): a gain taken out,
+    not a change anywhere."""
+    floor, _, _ = _floor_scene()
+    det = StaticObjectDetector()
+    for i in range(240):
+        t = i / 2
+        dim = 1.0 - 0.55 * t / 120
+        regions = det.update((floor.astype(np.float32) * dim).astype(np.uint8), t)
+        assert len(regions) == 0, (t, regions.xyxy)
+    assert det.resets == 0
+
+
+def test_a_shadow_that_keeps_the_floors_texture_is_light_not_an_object():
+    floor, _, _ = _floor_scene()
+    det = StaticObjectDetector()
+    shaded = floor.copy()
+    shaded[150:260, 200:330] = (shaded[150:260, 200:330].astype(np.float32) * 0.55).astype(np.uint8)
+    for i in range(20):
+        regions = det.update(floor if i < 4 else shaded, i / 2)
+    assert len(regions) == 0 and det.rejected["lighting"] >= 1
