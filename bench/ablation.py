@@ -22,10 +22,10 @@ from urbanwatch.config import parse_config
 from urbanwatch.config.rules import DumpingCheck
 from urbanwatch.config.static_objects import Explanation
 from urbanwatch.evaluation.ground_truth import load_all
-from urbanwatch.evaluation.parallel import run_tasks, tasks_for
-from urbanwatch.evaluation.runner import EvalError
+from urbanwatch.evaluation.parallel import tasks_for
 from urbanwatch.evaluation.variants import apply_variant
 
+from .clips import run_clips
 from .rtsp import SHARED
 
 EXPLANATIONS = list(Explanation.__args__)
@@ -71,20 +71,9 @@ def main() -> None:
     for i, (_, v) in enumerate(runs):
         tasks += tasks_for(gts, apply_variant(base, v), args.fps)
         owner += [i] * len(gts)
-    seconds = [t.gt.frames / t.gt.fps for t in tasks]
-    done = [0.0] * len(tasks)
     started = time.perf_counter()
     with Progress(console=console) as progress:
-        bar = progress.add_task(f"{len(runs)} variants x {len(gts)} clips", total=sum(seconds))
-
-        def tick(i: int, t: float) -> None:
-            done[i] = min(t, seconds[i])
-            progress.update(bar, completed=sum(done))
-
-        try:
-            results = run_tasks(tasks, args.fps, args.jobs, on_progress=tick)
-        except EvalError as exc:
-            raise SystemExit(str(exc)) from None
+        results = run_clips(tasks, args.fps, args.jobs, progress, f"{len(runs)} variants x {len(gts)} clips")
     per = [{} for _ in runs]
     for r, i in zip(results, owner, strict=True):
         per[i][r.gt.name.removesuffix(".gt.json")] = (r.score.tp, r.score.fp, r.score.fn)

@@ -26,16 +26,25 @@ from rich.table import Table
 from urbanwatch.config import ConfigError, parse_config
 from urbanwatch.evaluation.ground_truth import load_all
 from urbanwatch.evaluation.loco import Counts, leave_one_clip_out
-from urbanwatch.evaluation.parallel import run_tasks, tasks_for
-from urbanwatch.evaluation.runner import EvalError
+from urbanwatch.evaluation.parallel import tasks_for
 from urbanwatch.evaluation.variants import apply_variant, is_default, label, parse_vary
 
+from .clips import run_clips
 from .rtsp import SHARED
 
-# The grid: dotted Settings paths -> values. Placeholders until the tuned parameters are known.
-VARIANTS: list[dict[str, object]] = [
-    {"detector.confidence": c, "detector.recheck_s": r} for c in (0.2, 0.25, 0.3) for r in (2, 3)
-]
+# The grid: every threshold the detection path was tuned on, one at a time, a step below and a
+# step above the default (dotted Settings paths -> values). The default is always a candidate.
+TUNED: dict[str, tuple[object, object]] = {
+    "static_objects.threshold": (15.0, 25.0),  # colour change that counts
+    "static_objects.min_area_px": (9, 25),  # smallest object
+    "static_objects.split_s": (1.0, 2.5),  # put-downs this far apart are different objects
+    "static_objects.lighting_ncc": (0.6, 0.9),  # texture kept: light or shadow
+    "rules.encroachment.stillness": (0.1, 0.25),  # at rest, at the object's own scale
+    "rules.encroachment.same_look": (0.35, 0.65),  # found again: the same object
+    "rules.dumping.clear_view": (0.2, 0.5),  # hidden: not judged
+    "detector.confidence": (0.2, 0.3),
+}
+VARIANTS: list[dict[str, object]] = [{path: v} for path, values in TUNED.items() for v in values]
 
 
 def main() -> None:
@@ -68,20 +77,9 @@ def main() -> None:
     for v, s in enumerate(settings):
         tasks += tasks_for(gts, s, args.fps)
         owner += [v] * len(gts)
-    seconds = [t.gt.frames / t.gt.fps for t in tasks]
-    done = [0.0] * len(tasks)
     started = time.perf_counter()
     with Progress(console=console) as progress:
-        bar = progress.add_task(f"{len(variants)} variants x {len(gts)} clips", total=sum(seconds))
-
-        def tick(i: int, t: float) -> None:
-            done[i] = min(t, seconds[i])
-            progress.update(bar, completed=sum(done))
-
-        try:
-            results = run_tasks(tasks, args.fps, args.jobs, on_progress=tick)
-        except EvalError as exc:
-            raise SystemExit(str(exc)) from None
+        results = run_clips(tasks, args.fps, args.jobs, progress, f"{len(variants)} variants x {len(gts)} clips")
     wall = time.perf_counter() - started
 
     table = [{} for _ in variants]  # the cache: each variant's counts on each clip, run once

@@ -27,12 +27,12 @@ from rich.table import Table
 
 from urbanwatch.config import parse_config
 from urbanwatch.evaluation.ground_truth import load_all
-from urbanwatch.evaluation.parallel import run_tasks, tasks_for
+from urbanwatch.evaluation.parallel import tasks_for
 from urbanwatch.evaluation.perturb import PERTURBATIONS, perturb_clip
 from urbanwatch.evaluation.report import overall
-from urbanwatch.evaluation.runner import EvalError
 from urbanwatch.evaluation.variants import apply_variant
 
+from .clips import run_clips
 from .rtsp import ROOT, SHARED
 
 BASELINE = "baseline"
@@ -106,18 +106,7 @@ def main() -> None:
             for name, members in sets.items():
                 tasks += tasks_for(members, base, args.fps)
                 owner += [name] * len(members)
-            seconds = [t.gt.frames / t.gt.fps for t in tasks]
-            bar = progress.add_task("evaluating", total=sum(seconds))
-            done = [0.0] * len(tasks)
-
-            def tick(i: int, t: float) -> None:
-                done[i] = min(t, seconds[i])
-                progress.update(bar, completed=sum(done))
-
-            try:
-                results = run_tasks(tasks, args.fps, args.jobs, on_progress=tick)
-            except EvalError as exc:
-                raise SystemExit(str(exc)) from None
+            results = run_clips(tasks, args.fps, args.jobs, progress, "evaluating")
         eval_s = time.perf_counter() - started - encode_s
     rows = {name: summary([r for r, o in zip(results, owner, strict=True) if o == name]) for name in sets}
     console.print(table(rows))
