@@ -46,12 +46,12 @@ def _area(box) -> float:
 
 def _touching(cands: list) -> list[list]:
     """Candidates grouped where their boxes touch or overlap (gap within a quarter of the smaller
-    one's size) and their owner is the same."""
+    one's size) and their owner is the same known track."""
     groups: list[list] = []
     for c in cands:
         size = max(c.box[2] - c.box[0], c.box[3] - c.box[1])
         for g in groups:
-            if any(o.owner == c.owner and box_gap(o.box, c.box) <= 0.25 * min(
+            if any(o.owner is not None and o.owner == c.owner and box_gap(o.box, c.box) <= 0.25 * min(
                     size, max(o.box[2] - o.box[0], o.box[3] - o.box[1])) for o in g):
                 g.append(c)
                 break
@@ -371,6 +371,9 @@ class DumpingRule:
         if last_t >= t - self.owner_lost_s and box_gap(last_box, cand.box) <= limit:
             cand.owner_left_at = None
             return None  # attended
+        if self._lost_on_it(h, cand):
+            cand.owner_left_at = None
+            return None  # not seen to go: undetected where it stood (a waiting rider, a bent back)
         # gone: since the first of its latest positions that were all far, or since it was last
         # seen when it vanished from beside the object
         away = last_t
@@ -380,6 +383,18 @@ class DumpingRule:
             away = ts
         cand.owner_left_at = away
         return away
+
+    @staticmethod
+    def _lost_on_it(h: _TrackHistory, cand: _Candidate) -> bool:
+        """The owner was last seen standing still over most of the object: it was lost there by
+        the detector, not seen to leave, and may be the very thing that is static."""
+        if len(h.boxes) < 2:
+            return False
+        (_, before), (_, last) = h.boxes[-2], h.boxes[-1]
+        size = max(last[2] - last[0], last[3] - last[1])
+        still = np.abs(last - before).max() <= 0.15 * size
+        inter = np.clip(np.minimum(last[2:], cand.box[2:]) - np.maximum(last[:2], cand.box[:2]), 0, None).prod()
+        return bool(still and inter >= 0.5 * _area(cand.box))
 
     def _refound(self, last_box: np.ndarray, obs: Observation) -> int | None:
         """A person or vehicle seen now where the lost owner last stood (IoU >= 0.3)."""
