@@ -149,6 +149,30 @@ def test_the_owner_beside_the_object_is_not_an_alert_and_not_in_its_box():
     assert iou[0, 0] >= 0.6 and v.bbox[0] >= standing[2] - 4  # the suitcase, not suitcase + owner
 
 
+def test_a_small_thing_at_the_feet_of_someone_standing_there_is_attended():
+    """Something small appears at the feet of a person standing still (a bag set down, or on a
+    live camera the shadow at their feet): more than two of its widths from them, but within their
+    own width. They are with it until they walk away; only then does its clock run."""
+    person, thing = texture(150, 50, 40, 60.0), texture(10, 10, 41, 20.0)
+    standing, small = [300, 150, 350, 300], [255, 290, 265, 300]
+
+    def person_box(t):
+        dx = max(0.0, t - 15.0) * 80.0  # walks off to the right at 15 s
+        return [standing[0] + dx, standing[1], standing[2] + dx, standing[3]]
+
+    def script(t):
+        image = floor()
+        if t >= 3.0:
+            paint(image, small, thing)
+        box = person_box(t)
+        paint(image, box, person)
+        return image, detections() if box[0] >= W else detections((box, "person"))
+
+    zone = PolygonZone("san_ga", "no_dumping", [[0, 200], [W, 200], [W, H], [0, H]])
+    up = raised(play(analyzer(zone, unattended_s=5.0), script, 26))
+    assert up and all(t >= 15.0 + 5.0 for t, _ in up), up
+
+
 def test_a_waiting_motorbike_the_detector_loses_for_seconds_is_not_a_left_object():
     """Motorbikes wait at a red light on a no-dumping zone; the detector misses one for 4 s at a
     time (night, noise, a rider's posture). What stood still and went unseen is still that

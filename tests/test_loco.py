@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.loco import VARIANTS
+from bench.loco import TUNED, VARIANTS
 from urbanwatch.config import ConfigError, parse_config
 from urbanwatch.evaluation.loco import Counts, leave_one_clip_out
 from urbanwatch.evaluation.variants import apply_variant, is_default, label, parse_vary
@@ -72,7 +72,9 @@ def test_vary_options_make_the_product():
 
 def test_the_grid_in_bench_loco_is_valid_and_holds_the_default():
     base = parse_config({}, Path.cwd())
-    assert len(VARIANTS) == 6
+    assert len(VARIANTS) == 2 * len(TUNED)
     for v in VARIANTS:
         apply_variant(base, v)
-    assert sum(is_default(base, v) for v in VARIANTS) == 1
+    # each tuned value is varied a step each side; the default itself is added by the run
+    assert not any(is_default(base, v) for v in VARIANTS)
+    assert is_default(base, {})

@@ -107,26 +107,30 @@ def _floor_scene():
     return floor(3), paint, texture
 
 
-def test_two_bags_put_down_one_after_the_other_are_two_objects():
+@pytest.mark.parametrize("clock, rebase_s", [(0.0, 3600.0), (1.8e9, 3600.0), (1.8e9, 3.0)],
+                         ids=["from-zero", "wall-clock", "wall-clock-rebased"])
+def test_two_bags_put_down_one_after_the_other_are_two_objects(clock, rebase_s, monkeypatch):
     """A second bag set down against the first: one blob of static pixels, but its two parts
-    became static seconds apart, so they are two objects, each with its own box and time."""
+    became static seconds apart, so they are two objects, each with its own box and time.
+    Live cameras stamp frames with the wall clock, where float32 seconds are 128 s apart."""
+    monkeypatch.setattr("vision.static_objects._REBASE_S", rebase_s)
     floor, paint, texture = _floor_scene()
     first, second = [300, 200, 340, 240], [340, 205, 372, 240]
     det = StaticObjectDetector()
     regions = None
     for i in range(30):
-        t = i / 2
+        t = clock + i / 2
         image = floor.copy()
-        if t >= 2:
+        if t - clock >= 2:
             paint(image, first, texture(40, 40, 61, 40.0))
-        if t >= 7:
+        if t - clock >= 7:
             paint(image, second, texture(35, 32, 62, 200.0))
         regions = det.update(image, t)
     assert len(regions) == 2, regions.xyxy
     for truth, when in ((first, 2.0), (second, 7.0)):
         iou, _ = overlap(np.array(truth, np.float32), regions.xyxy)
         best = int(iou.argmax())
-        assert iou[0, best] >= 0.6 and regions.data["appeared_at"][best] == pytest.approx(when, abs=1.0)
+        assert iou[0, best] >= 0.6 and regions.data["appeared_at"][best] - clock == pytest.approx(when, abs=1.0)
 
 
 def test_dusk_falling_over_minutes_is_not_an_object():

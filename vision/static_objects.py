@@ -44,6 +44,7 @@ from .detections import Detections
 Box = tuple[float, float, float, float]
 
 STATIC_CLASS = "static_object"
+_REBASE_S = 3600.0  # how long the per-pixel times count from one epoch
 EXPLANATIONS = ("holders", "split", "lighting", "ghosts")
 
 
@@ -73,7 +74,10 @@ class StaticObjectDetector:
         self._long: np.ndarray | None = None  # float32 BGR
         self._short: np.ndarray | None = None
         self._evidence: np.ndarray | None = None  # seconds of static evidence per pixel
-        self._onset: np.ndarray | None = None  # when each pixel last showed its background, steadily
+        # when each pixel last showed its background, steadily: seconds after `_epoch`. Relative,
+        # because float32 of a wall-clock time (1.8e9 s) is only good to 128 s.
+        self._onset: np.ndarray | None = None
+        self._epoch = 0.0
         self._t: float | None = None
         self._size: tuple[int, int] | None = None  # (w, h) of the analysis frame
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -101,7 +105,8 @@ class StaticObjectDetector:
         self._long8 = small.copy()
         self._short = small.copy()
         self._evidence = np.zeros(small.shape[:2], np.float32)
-        self._onset = np.full(small.shape[:2], t, np.float32)
+        self._onset = np.zeros(small.shape[:2], np.float32)
+        self._epoch = t
         self._size = (small.shape[1], small.shape[0])
         self.last_reset_at = t
 
@@ -163,8 +168,11 @@ class StaticObjectDetector:
         cv2.add(ev, dt, dst=ev, mask=static_now)
         cv2.copyTo(cv2.max(cv2.subtract(cv2.min(ev, self.p.static_s), 2.0 * dt), 0.0), background, ev)
         onset = self._onset
+        if t - self._epoch > _REBASE_S:  # keep the relative times small (float32 keeps ms for hours)
+            onset -= np.float32(t - self._epoch)
+            self._epoch = t
         cv2.subtract(onset, onset, dst=onset, mask=background)
-        cv2.add(onset, t, dst=onset, mask=background)
+        cv2.add(onset, t - self._epoch, dst=onset, mask=background)
 
         a = 1.0 - np.exp(-dt / self.p.short_tau_s)
         cv2.addWeighted(small, a, self._short, 1.0 - a, 0.0, dst=self._short)
@@ -263,7 +271,7 @@ class StaticObjectDetector:
                 continue  # objects are blobs; lines and rims are edges that moved
             onset = self._onset[y0:y1, x0:x1][mask]
             explained = None
-            if "ghosts" in self.p.explanations and np.median(onset) <= self.last_reset_at:
+            if "ghosts" in self.p.explanations and np.median(onset) <= self.last_reset_at - self._epoch + 0.01:
                 # different from the background ever since the models started: what was there at
                 # the start has gone (the models know no other picture of the place)
                 explained = "ghost"
@@ -279,9 +287,9 @@ class StaticObjectDetector:
                 self._long[y0:y1, x0:x1][mask] = now[mask]
                 self._long8[y0:y1, x0:x1][mask] = now[mask]
                 self._evidence[y0:y1, x0:x1][mask] = 0.0
-                self._onset[y0:y1, x0:x1][mask] = t
+                self._onset[y0:y1, x0:x1][mask] = t - self._epoch
                 continue
-            out.append((x, y, w, h, area / float(w * h), float(np.percentile(onset, 10))))
+            out.append((x, y, w, h, area / float(w * h), self._epoch + float(np.percentile(onset, 10))))
         return out
 
     def _regions(

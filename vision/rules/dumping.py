@@ -6,7 +6,7 @@ vehicles out and told light, shadow and ghosts apart).
 
 A candidate becomes a `dumping` violation once it has stayed `unattended_s` in the zone after its
 owner - the person or vehicle track nearest to it when it was put down - is more than
-`owner_widths` object widths away or out of view. Before that it is checked (`CHECKS`):
+`owner_widths` object widths (and at least its own width) away or out of view. Before that it is checked (`CHECKS`):
 - an origin: objects do not appear by themselves; with nobody near when it appeared, a static
   region is light, an undetected person or a reflection;
 - parts: a piece of a known object, or a change of it (it slumped, tipped over) with nobody at
@@ -358,17 +358,15 @@ class DumpingRule:
         if cand.owner is None:
             return cand.owner_left_at
         h = self._tracks.get(cand.owner)
-        width = float(cand.box[2] - cand.box[0])
         if h is None:  # forgotten: long out of view
             return cand.owner_left_at if cand.owner_left_at is not None else t
         last_t, last_box = h.boxes[-1]
-        limit = self.owner_widths * width
-        near = box_gap(last_box, cand.box) <= limit
+        near = self._beside(last_box, cand)
         if near and last_t < t - self.owner_lost_s and (found := self._refound(last_box, obs)) is not None:
             # lost while standing beside it and found again where it stood, under a new track id
             cand.owner, h = found, self._tracks[found]
             last_t, last_box = h.boxes[-1]
-        if last_t >= t - self.owner_lost_s and box_gap(last_box, cand.box) <= limit:
+        if last_t >= t - self.owner_lost_s and self._beside(last_box, cand):
             cand.owner_left_at = None
             return None  # attended
         if self._lost_on_it(h, cand):
@@ -378,11 +376,18 @@ class DumpingRule:
         # seen when it vanished from beside the object
         away = last_t
         for ts, box in reversed(h.boxes):
-            if box_gap(box, cand.box) <= limit:
+            if self._beside(box, cand):
                 break
             away = ts
         cand.owner_left_at = away
         return away
+
+    def _beside(self, owner_box: np.ndarray, cand: _Candidate) -> bool:
+        """Within `owner_widths` object widths, and never less than the owner's own width: a
+        person within arm's reach is with the thing, however small it is (a speck of shadow at their
+        feet must not find them gone while they stand there)."""
+        limit = max(self.owner_widths * float(cand.box[2] - cand.box[0]), float(owner_box[2] - owner_box[0]))
+        return box_gap(owner_box, cand.box) <= limit
 
     @staticmethod
     def _lost_on_it(h: _TrackHistory, cand: _Candidate) -> bool:
