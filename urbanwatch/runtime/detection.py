@@ -5,10 +5,15 @@ camera's analyzer gets its results back.
 Split in three steps so that a worker can keep the detector busy: `prepare` (planning and
 cropping, in Python), `run` (the network, which releases the interpreter), `finish` (tracking,
 rules). While one batch runs, the next is prepared and the previous one finished.
+
+A camera whose analysis fails on a frame loses that frame only, when the caller passes `on_error`
+(the worker does: one camera's bug must not blind the cameras batched with it); without it the
+exception goes up with its traceback (evaluation and tests want to see it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +32,10 @@ class FrameJob:
     image: np.ndarray
     t: float
     scale: tuple[float, float]  # image pixels per camera pixel
+    camera: str = ""  # for the log
+
+
+OnError = Callable[[FrameJob, Exception], None]
 
 
 @dataclass
@@ -43,11 +52,28 @@ class Batch:
     crops: list[np.ndarray] = field(default_factory=list)
     owner: list[int] = field(default_factory=list)  # crop -> job
     whole: list[int] = field(default_factory=list)  # jobs detected on the whole frame
+    failed: set[int] = field(default_factory=set)  # jobs whose analysis raised (with on_error)
+    on_error: OnError | None = None
+
+    def fail(self, i: int, exc: Exception) -> None:
+        """Job i raised: without on_error the exception goes up, with it the job is set aside."""
+        if self.on_error is None:
+            raise exc
+        self.failed.add(i)
+        self.on_error(self.jobs[i], exc)
 
 
-def prepare(detector: YoloDetector, jobs: list[FrameJob]) -> Batch:
-    batch = Batch(jobs, [job.analyzer.plan(job.image, job.t, job.scale) for job in jobs])
+def prepare(detector: YoloDetector, jobs: list[FrameJob], on_error: OnError | None = None) -> Batch:
+    batch = Batch(jobs, [], on_error=on_error)
+    for i, job in enumerate(jobs):
+        try:
+            batch.plans.append(job.analyzer.plan(job.image, job.t, job.scale))
+        except Exception as exc:
+            batch.fail(i, exc)
+            batch.plans.append([])
     for i, (job, tiles) in enumerate(zip(jobs, batch.plans, strict=True)):
+        if i in batch.failed:
+            continue
         if tiles is None:
             batch.whole.append(i)
         for tile in tiles or []:
@@ -61,23 +87,30 @@ def run(detector: YoloDetector, batch: Batch) -> tuple[list[Detections], list[De
     return detector.detect_tiles(batch.crops), detector.detect([batch.jobs[i].image for i in batch.whole])
 
 
-def finish(batch: Batch, results: tuple[list[Detections], list[Detections]]) -> list[FrameResult]:
+def finish(batch: Batch, results: tuple[list[Detections], list[Detections]]) -> list[FrameResult | None]:
+    """One result per job; None for a job whose analysis failed (only with `on_error`)."""
     tile_results, whole_results = results
     whole = dict(zip(batch.whole, whole_results, strict=True))
-    out = []
+    out: list[FrameResult | None] = []
     for i, (job, tiles) in enumerate(zip(batch.jobs, batch.plans, strict=True)):
-        if tiles is None:
-            sx, sy = job.scale
-            obs, events = job.analyzer.update(whole[i].scaled(1 / sx, 1 / sy), job.t, job.image, job.scale)
-            out.append(FrameResult(obs, events, 1))
-        else:
-            mine = [r for r, o in zip(tile_results, batch.owner, strict=True) if o == i]
-            obs, events = job.analyzer.update_tiles(tiles, mine, job.t, job.image, job.scale)
-            out.append(FrameResult(obs, events, len(tiles)))
+        result = None
+        if i not in batch.failed:
+            try:
+                if tiles is None:
+                    sx, sy = job.scale
+                    obs, events = job.analyzer.update(whole[i].scaled(1 / sx, 1 / sy), job.t, job.image, job.scale)
+                    result = FrameResult(obs, events, 1)
+                else:
+                    mine = [r for r, o in zip(tile_results, batch.owner, strict=True) if o == i]
+                    obs, events = job.analyzer.update_tiles(tiles, mine, job.t, job.image, job.scale)
+                    result = FrameResult(obs, events, len(tiles))
+            except Exception as exc:
+                batch.fail(i, exc)
+        out.append(result)
     return out
 
 
-def analyse(detector: YoloDetector, jobs: list[FrameJob]) -> list[FrameResult]:
+def analyse(detector: YoloDetector, jobs: list[FrameJob], on_error: OnError | None = None) -> list[FrameResult | None]:
     """All three steps, one after the other."""
-    batch = prepare(detector, jobs)
+    batch = prepare(detector, jobs, on_error)
     return finish(batch, run(detector, batch))

@@ -62,6 +62,8 @@ class CameraRun:
     reported: str | None = None  # last state stored for the console
     live_written: float = 0.0  # when the latest picture for the camera grid was written
     recording: CameraSource | None = None  # the main stream, when clips come from it
+    failures: int = 0  # frames whose analysis raised since the last one logged
+    failure_logged: float = 0.0
 
     @property
     def clips(self) -> CameraSource:
@@ -293,8 +295,23 @@ class Worker:
         frames = [(run, f) for run in runs if (f := run.source.latest(after_seq=run.last_seq)) is not None]
         for run in runs:  # frames before the next due one need no decoding
             run.source.wanted_at = run.next_due
-        batch = prepare(self.detector, [FrameJob(run.analyzer, f.image, f.t, f.scale) for run, f in frames])
+        jobs = [FrameJob(run.analyzer, f.image, f.t, f.scale, run.config.id) for run, f in frames]
+        batch = prepare(self.detector, jobs, self._analysis_failed)
         return frames, batch, run_detector(self.detector, batch)
+
+    def _analysis_failed(self, job: FrameJob, exc: Exception) -> None:
+        """One camera's frame could not be analysed (a bug): that frame is lost, the other cameras
+        of the batch go on. Logged with its traceback once a minute per camera, with the count."""
+        run = next((r for r in self.runs if r.config.id == job.camera), None)
+        if run is None:
+            log.error("%s: analysis failed on %s", self.name, job.camera, exc_info=exc)
+            return
+        run.failures += 1
+        now = time.monotonic()
+        if now - run.failure_logged >= 60.0:
+            log.error("%s: analysis failed on camera %s (%d frame(s) lost since the last report)",
+                      self.name, job.camera, run.failures, exc_info=exc)
+            run.failures, run.failure_logged = 0, now
 
     def _finish(self, runs: list[CameraRun], future: Future) -> None:
         """On the worker's own thread: tracking, rules and storage, in frame order per camera."""
