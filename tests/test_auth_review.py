@@ -255,6 +255,24 @@ def test_zones_replace_validate_and_bump_the_version(who):
     assert entry["action"] == "camera.zones" and entry["before"]["zones"][0]["name"] == "via_he"
 
 
+def test_zones_with_nan_infinity_or_absurd_sizes_are_refused(who):
+    """JSON parsers take NaN and Infinity; a zone built on them could never alert (or never stop)."""
+    admin = who["admin"]
+    before = admin.get("/api/cameras/cam1").json()["zones_version"]
+    body = json.dumps([  # Python writes the NaN and Infinity tokens that JSON parsers accept
+        {"name": "a", "kind": "sidewalk", "polygon": [[0, 0], [float("nan"), 0], [0, 100]]},
+        {"name": "b", "kind": "sidewalk", "polygon": [[0, 0], [100, 0], [0, 100]], "dwell_s": float("inf")},
+        {"name": "c", "kind": "sidewalk", "polygon": [[0, 0], [1e300, 0], [0, 100]]},
+    ])
+    bad = admin.c.put("/api/cameras/cam1/zones", content=body, headers={**admin.h, "content-type": "application/json"})
+    assert bad.status_code == 422, bad.text
+    detail = bad.json()["detail"]
+    assert any(d.startswith("zones[0].polygon.1.0: Input should be a finite number") for d in detail), detail
+    assert any(d.startswith("zones[1].dwell_s: Input should be a finite number") for d in detail), detail
+    assert any(d.startswith("zones[2].polygon: ") and "at most 100,000" in d for d in detail), detail
+    assert admin.get("/api/cameras/cam1").json()["zones_version"] == before
+
+
 def _cli(*args, stdin=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "urbanwatch", *args], input=stdin, capture_output=True, text=True,
                           timeout=120, cwd=cwd, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})

@@ -68,11 +68,27 @@ def test_every_error_has_its_yaml_path():
          "unattended_s applies to no_dumping zones"),
         ({"name": "z", "kind": "sidewalk", "polygon": [[0, 0], [9, 0], [9, 9]], "dwell": 5},
          "cameras[0].zones[0].dwell: unknown key"),
+        # numbers a zone can never work with: NaN, infinity, absurd sizes (YAML spells .nan and .inf)
+        ({"name": "z", "kind": "sidewalk", "polygon": [[0, 0], [9, 0], [float("nan"), 9]]},
+         "cameras[0].zones[0].polygon[2][0]: Input should be a finite number"),
+        ({"name": "z", "kind": "sidewalk", "polygon": [[0, 0], [9, 0], [1e300, 9]]}, "at most 100,000"),
+        ({"name": "z", "kind": "sidewalk", "polygon": [[0, 0], [9, 0], [9, 9]], "dwell_s": float("inf")},
+         "cameras[0].zones[0].dwell_s: Input should be a finite number"),
+        ({"name": "z", "kind": "no_dumping", "polygon": [[0, 0], [9, 0], [9, 9]], "unattended_s": 1e9},
+         "cameras[0].zones[0].unattended_s: Input should be less than or equal to 604800"),
+        ({"name": "z", "kind": "sidewalk", "polygon": [[i % 7 * 10, i % 11 * 10] for i in range(300)]},
+         "cameras[0].zones[0].polygon: List should have at most 256 items"),
     ],
 )
 def test_zone_errors(zone, expected):
     errs = errors_of({"cameras": [cam(zones=[zone])]})
     assert any(expected in e for e in errs), errs
+
+
+def test_no_setting_is_nan_or_infinite():
+    errs = errors_of({"rules": {"encroachment": {"dwell_s": float("inf")}}, "detector": {"confidence": float("nan")}})
+    assert any(e.startswith("rules.encroachment.dwell_s: Input should be a finite number") for e in errs), errs
+    assert any(e.startswith("detector.confidence: Input should be a finite number") for e in errs), errs
 
 
 def test_camera_errors():

@@ -4,11 +4,13 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import Section
+from .base import MAX_WAIT_S, Section
 
 ZoneKind = Literal["sidewalk", "no_dumping"]
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STREAM_SCHEMES = ("rtsp://", "rtsps://")
+MAX_POLYGON_POINTS = 256  # a zone drawn by hand has a dozen; more is a mistake or an attack
+MAX_COORDINATE = 100_000  # camera pixels (the largest sensors are ~16,000 wide)
 
 
 class ZoneConfig(Section):
@@ -19,6 +21,7 @@ class ZoneConfig(Section):
     polygon: list[tuple[float, float]] = Field(
         ...,
         title="Polygon",
+        max_length=MAX_POLYGON_POINTS,
         description="Corners [x, y] in the camera's own pixels (full resolution), in drawing order.",
     )
     objects: list[str] | None = Field(
@@ -27,11 +30,12 @@ class ZoneConfig(Section):
         description="sidewalk zones: categories or class names that count (default: rules.encroachment).",
     )
     dwell_s: float | None = Field(
-        None, gt=0, title="Dwell", description="sidewalk zones: seconds standing still before an alert."
+        None, gt=0, le=MAX_WAIT_S, title="Dwell", description="sidewalk zones: seconds standing still before an alert."
     )
     unattended_s: float | None = Field(
         None,
         gt=0,
+        le=MAX_WAIT_S,
         title="Unattended",
         description="no_dumping zones: seconds a left object stays after its owner has gone.",
     )
@@ -43,6 +47,8 @@ class ZoneConfig(Section):
             raise ValueError("needs at least 3 points")
         if any(x < 0 or y < 0 for x, y in pts):
             raise ValueError("coordinates must not be negative")
+        if any(x > MAX_COORDINATE or y > MAX_COORDINATE for x, y in pts):
+            raise ValueError(f"coordinates are camera pixels, at most {MAX_COORDINATE:,}")
         area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))
         if abs(area2) < 2.0:
             raise ValueError("encloses no area (are the points on one line?)")

@@ -2,14 +2,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Section
+from .base import MAX_WAIT_S, Section
 
 DumpingCheck = Literal["origin", "parts", "clear_view", "look"]
 
 
 class EncroachmentDefaults(Section):
     dwell_s: float = Field(
-        300, gt=0, title="Dwell", description="Seconds an object must stand still in a sidewalk zone."
+        300, gt=0, le=MAX_WAIT_S, title="Dwell", description="Seconds an object must stand still in a sidewalk zone."
     )
     objects: list[str] = Field(
         default_factory=lambda: ["vehicle", "goods"],
@@ -32,6 +32,7 @@ class DumpingDefaults(Section):
     unattended_s: float = Field(
         60,
         gt=0,
+        le=MAX_WAIT_S,
         title="Unattended",
         description="Seconds a left object must stay in a no-dumping zone after its owner has gone.",
     )
