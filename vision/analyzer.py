@@ -30,12 +30,12 @@ class ZoneRule(Protocol):
     def restore(self, violation: Violation, t: float) -> None: ...
 
 
-def coverage(regions: Detections, covers: Detections, grow: float = 0.1) -> np.ndarray:
-    """Share of each region's box under the largest covering box (boxes grown by `grow`)."""
+def coverage(regions: Detections, covers: np.ndarray, grow: float = 0.1) -> np.ndarray:
+    """Share of each region's box under the largest covering box (xyxy, grown by `grow`)."""
     if not len(regions) or not len(covers):
         return np.zeros(len(regions), np.float32)
-    w, h = covers.width[:, None], covers.height[:, None]
-    grown = covers.xyxy + np.hstack([-grow * w, -grow * h, grow * w, grow * h])
+    w, h = (covers[:, 2] - covers[:, 0])[:, None], (covers[:, 3] - covers[:, 1])[:, None]
+    grown = covers + np.hstack([-grow * w, -grow * h, grow * w, grow * h])
     lt = np.maximum(regions.xyxy[:, None, :2], grown[None, :, :2])
     rb = np.minimum(regions.xyxy[:, None, 2:], grown[None, :, 2:])
     inter = np.clip(rb - lt, 0, None).prod(axis=2)
@@ -147,8 +147,7 @@ class CameraAnalyzer:
         if not self.needs_static:
             regions = _no_static()
         elif len(regions) or "covered" not in regions.data:
-            regions = regions.with_data(covered=coverage(regions, Detections(covering, np.ones(len(covering)),
-                                                                             np.zeros(len(covering)))))
+            regions = regions.with_data(covered=coverage(regions, covering))
         return Observation(t, d, regions, image, scale, reset, self.presence)
 
     def _standing_unseen(self, d: Detections) -> np.ndarray:
@@ -158,9 +157,9 @@ class CameraAnalyzer:
         if self.tracker is None:
             return np.zeros((0, 4), np.float32)
         boxes, classes = self.tracker.standing_unseen()
-        cats = np.array([self.class_to_category.get(self._names.get(int(c), ""), "") for c in classes], object)
-        return boxes[np.isin(cats, COVERING_CATEGORIES) | np.isin(
-            np.array([self._names.get(int(c), "") for c in classes], object), COVERING_CATEGORIES)]
+        names = [self._names.get(int(c), "") for c in classes]
+        covering = [n in COVERING_CATEGORIES or self.class_to_category.get(n) in COVERING_CATEGORIES for n in names]
+        return boxes[np.array(covering, bool)]
 
     def update(
         self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)

@@ -24,16 +24,6 @@ def patch(image: np.ndarray | None, box, scale=(1.0, 1.0)) -> np.ndarray | None:
     return cv2.resize(gray, (PATCH, PATCH), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def ncc(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Normalised cross-correlation: 1 for the same picture under any brightness and contrast."""
-    if a is None or b is None:
-        return 0.0
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 1e-6 else 0.0
-
-
 def look(image: np.ndarray | None, box, template: np.ndarray | None, scale=(1.0, 1.0),
          slack: float = 0.15) -> float | None:
     """How much the picture in `box` looks like `template` (a `patch` of that box, or of the part
@@ -61,14 +51,6 @@ def look(image: np.ndarray | None, box, template: np.ndarray | None, scale=(1.0,
     smooth = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
     tmpl = cv2.GaussianBlur(template.astype(np.float32), (3, 3), 0)
     return float(cv2.matchTemplate(smooth, tmpl, cv2.TM_CCOEFF_NORMED).max())
-
-
-def similar(a: np.ndarray | None, b: np.ndarray | None, threshold: float) -> bool | None:
-    """Do two pictures show the same thing? None when it cannot be told (no picture, or one too
-    plain to compare: a grey car body against a grey road)."""
-    if a is None or b is None or a.std() < MIN_TEXTURE or b.std() < MIN_TEXTURE:
-        return None
-    return ncc(a, b) >= threshold
 
 
 def part_of(template: np.ndarray | None, anchor, box) -> np.ndarray | None:

@@ -164,8 +164,7 @@ class SidewalkEncroachmentRule:
         """Its own track, but another object: the picture in clear view says so beyond doubt (a
         track can run on from one car to the next at the same spot when the picture jumps: a
         splice, a stalled stream). With something in front of it, the picture proves nothing."""
-        score = self._looks_same(place, box, obs)
-        if score is None or score >= self.same_look / 2:
+        if not self._looks_other(self._looks_same(place, box, obs)):
             return False
         others = obs.detections.xyxy
         if len(others):
@@ -188,6 +187,10 @@ class SidewalkEncroachmentRule:
     def _same_look(self, place: _Resting, box: np.ndarray, obs: Observation) -> bool:
         score = self._looks_same(place, box, obs)
         return score is None or score >= self.same_look
+
+    def _looks_other(self, score: float | None) -> bool:
+        """Clearly another picture, beyond what light and a partial view explain; None is not."""
+        return score is not None and score < self.same_look / 2
 
     def _still_there(self, place: _Resting, box: np.ndarray, t: float, obs: Observation) -> str | None:
         if at_rest(place.anchor, box, self.still_frac, self.size_frac):
@@ -343,8 +346,7 @@ class SidewalkEncroachmentRule:
             if other.category == place.category and not other.static:
                 iou, _ = overlap(other.anchor, place.anchor)
                 if iou[0, 0] >= 0.5:
-                    score = look(obs.image, place.anchor, place.template, obs.scale)
-                    return score is not None and score < self.same_look / 2
+                    return self._looks_other(look(obs.image, place.anchor, place.template, obs.scale))
         return False
 
     def _duplicate_of_alerted(self, place: _Resting) -> bool:
