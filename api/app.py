@@ -15,7 +15,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from .feed_hub import FeedHub
-from .routers import audit, auth, cameras, events, evidence, live, media, review, system, users
+from .routers import areas, audit, auth, cameras, events, evidence, live, media, review, system, users
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,13 +38,13 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app = FastAPI(
         title="urbanwatch",
         version=__version__,
-        description="Urban-order violations seen by district cameras: events, cameras, live feed.",
+        description="Urban-order violations seen by the city's cameras, ward by ward: events, cameras, live feed.",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.hub = hub
-    routers = (auth, evidence, events, review, cameras, users, audit, media, system, live)
+    routers = (auth, evidence, events, review, cameras, areas, users, audit, media, system, live)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -4,7 +4,8 @@
   also send the session's CSRF token in `X-CSRF-Token` (the console reads it from /api/auth/me).
 - API clients send `Authorization: Bearer <token>` (see `urbanwatch users token`); no CSRF
   applies, as no browser sends that header on its own.
-- Roles: operator < supervisor < admin. Each user sees only their districts, unless city-wide.
+- Roles: operator < supervisor < admin. Each user sees only their wards (named, or in their groups),
+  unless city-wide.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import secrets
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request, WebSocket
+from sqlalchemy.orm import Session
 
 from models import Database
+from models.areas import AreaError, expand, resolve
 from models.schema import User
 from models.users import ROLE_RANK, Scope, resolve_api_token, resolve_session
 
@@ -39,6 +42,20 @@ class Principal:
         return ROLE_RANK[self.user.role] >= ROLE_RANK[role]
 
 
+def wards_asked(session: Session, p: Principal, ward: list[str] | None, area: list[str] | None) -> list[str] | None:
+    """The wards a list is limited to: `ward` (exact names) and `area` (a ward, commune or group,
+    diacritics optional), within what the caller may see. None: no limit (a city-wide caller who
+    asked for nothing); [] lists nothing."""
+    if ward is None and area is None:
+        return p.scope.filter()
+    asked = set(ward or [])
+    try:
+        asked |= expand(session, [resolve(session, a).name for a in area or []])
+    except AreaError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return p.scope.within(sorted(asked))
+
+
 def client_ip(request: Request | WebSocket) -> str:
     return request.client.host if request.client else "?"
 
@@ -50,15 +67,18 @@ def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Pri
             if tok is None:
                 return None
             s.expunge_all()
-            return Principal(tok.user, Scope.of(tok.user), "token")
+            scope = Scope.of(tok.user, s)
+            s.expunge_all()
+            return Principal(tok.user, scope, "token")
         if cookie:
             sess = resolve_session(s, cookie)
             if sess is None:
                 return None
             user = sess.user
             csrf = sess.csrf_token
+            scope = Scope.of(user, s)
             s.expunge_all()
-            return Principal(user, Scope.of(user), "session", csrf)
+            return Principal(user, scope, "session", csrf)
     return None
 
 

@@ -159,7 +159,7 @@ class Urbanwatch:
             "evidence": {"clips": False},
             # read timeout above the pauses of saturation()
             "ingest": {"offline_after_s": 10, "read_timeout_s": 20},
-            "cameras": [{"id": c["id"], "name": c["id"], "district": "Quận 1", "url": c["url"],
+            "cameras": [{"id": c["id"], "name": c["id"], "ward": "Sài Gòn", "url": c["url"],
                          "detect": {"fps": fps}, "zones": c["zones"]} for c in cameras],
         }
         self.config = self.dir / "config.yaml"

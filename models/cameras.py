@@ -21,13 +21,13 @@ def mask_credentials(url: str) -> str:
 
 
 def upsert_camera(
-    session: Session, *, id: str, name: str, district: str, ward: str | None, source: str, enabled: bool
+    session: Session, *, id: str, name: str, ward: str, source: str, enabled: bool
 ) -> Camera:
     cam = session.get(Camera, id)
     if cam is None:
         cam = Camera(id=id, state="unknown", health={})
         session.add(cam)
-    cam.name, cam.district, cam.ward = name, district, ward
+    cam.name, cam.ward = name, ward
     cam.source, cam.enabled = mask_credentials(source), enabled
     session.flush()
     return cam
@@ -69,10 +69,11 @@ def zones_version(session: Session, camera_id: str) -> int:
     return session.scalar(select(Camera.zones_version).where(Camera.id == camera_id)) or 0
 
 
-def list_cameras(session: Session, districts: list[str] | None = None) -> list[Camera]:
-    q = select(Camera).options(selectinload(Camera.zones)).order_by(Camera.district, Camera.name)
-    if districts:
-        q = q.where(Camera.district.in_(districts))
+def list_cameras(session: Session, wards: list[str] | None = None) -> list[Camera]:
+    """`wards` None: every camera; a list (even empty): the cameras of those wards."""
+    q = select(Camera).options(selectinload(Camera.zones)).order_by(Camera.ward, Camera.name)
+    if wards is not None:
+        q = q.where(Camera.ward.in_(wards))
     return list(session.scalars(q))
 
 
@@ -114,7 +115,7 @@ def record_status_change(
             "camera": camera_to_dict(cam),
         },
         camera_id=camera_id,
-        district=cam.district,
+        ward=cam.ward,
     )
     return change
 

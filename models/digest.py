@@ -1,4 +1,5 @@
-"""The daily digest of a district: what was detected where, what became of it, where it repeats."""
+"""The daily digest of a ward: what was detected where, what became of it, where it repeats; and the
+city's overview of its wards."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .areas import address, label
 from .schema import Event
+from .vietnamese import sort_key
 
 
-def day_events(session: Session, start: datetime, end: datetime, districts: list[str] | None) -> list[Event]:
+def day_events(session: Session, start: datetime, end: datetime, wards: list[str] | None) -> list[Event]:
     q = select(Event).where(Event.raised_at >= start, Event.raised_at < end).options(selectinload(Event.camera))
-    if districts is not None:
-        q = q.where(Event.district.in_(districts))
+    if wards is not None:
+        q = q.where(Event.ward.in_(wards))
     return list(session.scalars(q.order_by(Event.raised_at)))
 
 
@@ -31,8 +34,10 @@ class Repeat:
 
 
 @dataclass
-class DistrictDigest:
-    district: str
+class WardDigest:
+    ward: str
+    label: str  # "Phường Bến Thành"
+    address: str  # "Phường Bến Thành, Thành phố Hồ Chí Minh"
     events: int = 0
     by_type: Counter = field(default_factory=Counter)
     by_status: Counter = field(default_factory=Counter)
@@ -47,7 +52,8 @@ class DistrictDigest:
 
     def to_dict(self) -> dict:
         return {
-            "district": self.district, "events": self.events, "by_type": dict(self.by_type),
+            "ward": self.ward, "label": self.label, "address": self.address, "events": self.events,
+            "by_type": dict(self.by_type),
             "by_status": dict(self.by_status), "confirmation_rate": self.confirmation_rate,
             "by_camera": self.by_camera, "by_zone": dict(self.by_zone),
             "repeat_locations": [vars(r) for r in self.repeats],
@@ -66,11 +72,15 @@ def _again_at(first: Event, later: Event) -> bool:
     return union > 0 and inter / union >= 0.3 and ended
 
 
-def digest(events: list[Event]) -> list[DistrictDigest]:
-    out: dict[str, DistrictDigest] = {}
+def digest(events: list[Event], kinds: dict[str, str], city: str) -> list[WardDigest]:
+    """`kinds`: each ward's kind (models.areas.kinds_of), for its name in the address."""
+    out: dict[str, WardDigest] = {}
     spots: dict[tuple, list[list[Event]]] = defaultdict(list)
     for e in events:
-        d = out.setdefault(e.district, DistrictDigest(e.district))
+        d = out.get(e.ward)
+        if d is None:
+            kind = kinds.get(e.ward)
+            d = out[e.ward] = WardDigest(e.ward, label(e.ward, kind), address(e.ward, kind, city))
         d.events += 1
         d.by_type[e.type] += 1
         d.by_status[e.status] += 1
@@ -78,18 +88,30 @@ def digest(events: list[Event]) -> list[DistrictDigest]:
         cam["total"] += 1
         cam["by_type"][e.type] = cam["by_type"].get(e.type, 0) + 1
         d.by_zone[f"{e.camera_id}/{e.zone_name}"] += 1
-        clusters = spots[(e.district, e.camera_id, e.zone_name, e.type)]
+        clusters = spots[(e.ward, e.camera_id, e.zone_name, e.type)]
         for c in clusters:
             if _again_at(c[-1], e):
                 c.append(e)
                 break
         else:
             clusters.append([e])
-    for (district, camera_id, zone, type_), clusters in spots.items():
+    for (ward, camera_id, zone, type_), clusters in spots.items():
         for c in clusters:
             if len(c) >= 2:
-                out[district].repeats.append(Repeat(camera_id, c[0].camera.name, zone, type_, len(c),
+                out[ward].repeats.append(Repeat(camera_id, c[0].camera.name, zone, type_, len(c),
                                                     [e.id for e in c], c[0].bbox))
     for d in out.values():
         d.repeats.sort(key=lambda r: -r.count)
-    return sorted(out.values(), key=lambda d: d.district)
+    return sorted(out.values(), key=lambda d: sort_key(d.ward))
+
+
+def overview(digests: list[WardDigest]) -> dict:
+    """The city at a glance: every ward's counts, and the wards where violations keep coming back
+    to the same spot first (those are where a visit does most)."""
+    wards = [{"ward": d.ward, "label": d.label, "events": d.events, "by_type": dict(d.by_type),
+              "by_status": dict(d.by_status), "confirmation_rate": d.confirmation_rate,
+              "repeat_locations": len(d.repeats), "repeat_events": sum(r.count for r in d.repeats)}
+             for d in digests]
+    ranked = sorted((w for w in wards if w["repeat_locations"]),
+                    key=lambda w: (-w["repeat_locations"], -w["repeat_events"], sort_key(w["ward"])))
+    return {"events": sum(d.events for d in digests), "wards": wards, "most_repeats": ranked[:10]}

@@ -52,8 +52,8 @@ def create_event(session: Session, new: NewEvent) -> Event:
     camera = session.get(Camera, new.camera_id)
     if camera is None:
         raise ValueError(f"unknown camera {new.camera_id}")
-    entry = feed.append(session, "event.new", {}, camera_id=camera.id, district=camera.district)
-    event = Event(id=entry.id, district=camera.district, **vars(new))
+    entry = feed.append(session, "event.new", {}, camera_id=camera.id, ward=camera.ward)
+    event = Event(id=entry.id, ward=camera.ward, **vars(new))
     event.camera = camera
     session.add(event)
     session.flush()
@@ -77,7 +77,7 @@ def announce_update(session: Session, event: Event) -> None:
     """Tells the consoles that the event changed (in the caller's transaction)."""
     session.flush()
     feed.append(session, "event.updated", event_message("event.updated", event), event_id=event.id,
-                camera_id=event.camera_id, district=event.district)
+                camera_id=event.camera_id, ward=event.ward)
 
 
 def _review_state(e: Event) -> dict:
@@ -144,7 +144,7 @@ class EventFilter:
     types: list[str] | None = None
     statuses: list[str] | None = None
     states: list[str] | None = None
-    districts: list[str] | None = None
+    wards: list[str] | None = None  # None: all; a list (even empty): only these
     zone_name: str | None = None
     since: datetime | None = None  # raised at or after
     until: datetime | None = None  # raised before
@@ -161,8 +161,8 @@ def list_events(session: Session, f: EventFilter, limit: int = 50, offset: int =
         q = q.where(Event.status.in_(f.statuses))
     if f.states:
         q = q.where(Event.state.in_(f.states))
-    if f.districts:
-        q = q.where(Event.district.in_(f.districts))
+    if f.wards is not None:
+        q = q.where(Event.ward.in_(f.wards))
     if f.zone_name:
         q = q.where(Event.zone_name == f.zone_name)
     if f.since:

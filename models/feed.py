@@ -28,11 +28,11 @@ def append(
     *,
     event_id: int | None = None,
     camera_id: str | None = None,
-    district: str | None = None,
+    ward: str | None = None,
 ) -> FeedEntry:
     """Adds an entry in the caller's transaction; it is published when that commits."""
     lock_feed(session)
-    entry = FeedEntry(type=type, payload=payload, event_id=event_id, camera_id=camera_id, district=district)
+    entry = FeedEntry(type=type, payload=payload, event_id=event_id, camera_id=camera_id, ward=ward)
     session.add(entry)
     session.flush()
     return entry

@@ -12,13 +12,24 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
 
 
+class Area(Base):
+    """A ward (phường), commune (xã) or special zone (đặc khu) of the city, or a group of them."""
+
+    __tablename__ = "areas"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # "Bến Thành", without its kind
+    kind: Mapped[str] = mapped_column(String(16))  # ward, commune, special_zone, group
+    members: Mapped[list] = mapped_column(default=list)  # a group's units
+    edited: Mapped[bool] = mapped_column(default=False)  # changed in the console: kept over config.yaml
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Camera(Base):
     __tablename__ = "cameras"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    district: Mapped[str] = mapped_column(String(100), index=True)
-    ward: Mapped[str | None] = mapped_column(String(100))
+    ward: Mapped[str] = mapped_column(String(100), index=True)  # ward, commune or special zone (an Area)
     source: Mapped[str] = mapped_column(Text)  # stream URL with any password masked
     zones_edited: Mapped[bool] = mapped_column(default=False)  # zones drawn in the console win over the config
     zones_version: Mapped[int] = mapped_column(default=0)  # bumped on every zone change; workers follow it
@@ -59,13 +70,13 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_camera_raised", "camera_id", "raised_at"),
         Index("ix_events_status_raised", "status", "raised_at"),
-        Index("ix_events_district_raised", "district", "raised_at"),
+        Index("ix_events_ward_raised", "ward", "raised_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(32), index=True)  # encroachment, dumping
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"))
-    district: Mapped[str] = mapped_column(String(100))  # as it was when raised
+    ward: Mapped[str] = mapped_column(String(100))  # the camera's ward when raised
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="SET NULL"))
     zone_name: Mapped[str] = mapped_column(String(64))
     category: Mapped[str] = mapped_column(String(64))
@@ -129,7 +140,7 @@ class FeedEntry(Base):
     type: Mapped[str] = mapped_column(String(32))  # event.new, event.updated, camera.status
     event_id: Mapped[int | None] = mapped_column(index=True)
     camera_id: Mapped[str | None] = mapped_column(String(64))
-    district: Mapped[str | None] = mapped_column(String(100))
+    ward: Mapped[str | None] = mapped_column(String(100))  # who may receive it; None: everyone
     payload: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -154,8 +165,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)  # argon2id
     role: Mapped[str] = mapped_column(String(16))  # operator, supervisor, admin
-    districts: Mapped[list] = mapped_column(default=list)  # the districts this user may see
-    city_wide: Mapped[bool] = mapped_column(default=False)  # sees every district
+    areas: Mapped[list] = mapped_column(default=list)  # the wards and groups of wards this user may see
+    city_wide: Mapped[bool] = mapped_column(default=False)  # sees every ward
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

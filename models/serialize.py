@@ -26,8 +26,7 @@ def event_to_dict(e: Event) -> dict:
         "state": e.state,
         "camera_id": e.camera_id,
         "camera_name": cam.name if cam else None,
-        "district": e.district,
-        "ward": cam.ward if cam else None,
+        "ward": e.ward,
         "zone_id": e.zone_id,
         "zone_name": e.zone_name,
         "category": e.category,
@@ -73,7 +72,6 @@ def camera_to_dict(c: Camera, now: datetime | None = None, stale_after_s: float 
     return {
         "id": c.id,
         "name": c.name,
-        "district": c.district,
         "ward": c.ward,
         "source": c.source,
         "enabled": c.enabled,
@@ -102,4 +100,4 @@ def event_message(kind: str, e: Event) -> dict:
 
 def feed_message(entry: FeedEntry) -> dict:
     """What a console receives: the stored payload with the feed position as `id`."""
-    return {"id": entry.id, **entry.payload, "district": entry.district, "at": iso(entry.created_at)}
+    return {"id": entry.id, **entry.payload, "ward": entry.ward, "at": iso(entry.created_at)}

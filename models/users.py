@@ -1,4 +1,4 @@
-"""People who use the console: accounts, roles, district scope, sessions and API tokens."""
+"""People who use the console: accounts, roles, the wards they see, sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .areas import AreaError, expand, resolve_all
 from .schema import ApiToken, LoginFailure, User, UserSession
 from .types import utcnow
 
@@ -50,19 +51,30 @@ def check_password_policy(password: str) -> None:
 
 @dataclass(frozen=True)
 class Scope:
-    """The districts a user may see; `None` means the whole city."""
+    """The wards a user may see (their wards and the members of their groups); `None`: the city."""
 
-    districts: frozenset[str] | None
+    wards: frozenset[str] | None
 
-    def allows(self, district: str | None) -> bool:
-        return self.districts is None or district in self.districts
+    @property
+    def city_wide(self) -> bool:
+        return self.wards is None
+
+    def allows(self, ward: str | None) -> bool:
+        return self.wards is None or ward in self.wards
 
     def filter(self) -> list[str] | None:
-        return None if self.districts is None else sorted(self.districts)
+        return None if self.wards is None else sorted(self.wards)
+
+    def within(self, asked: list[str] | None) -> list[str] | None:
+        """The wards to list: those asked for (already expanded) that the user may see."""
+        if asked is None:
+            return self.filter()
+        return sorted(asked) if self.wards is None else sorted(set(asked) & self.wards)
 
     @classmethod
-    def of(cls, user: User) -> Scope:
-        return cls(None if user.city_wide else frozenset(user.districts or []))
+    def of(cls, user: User, session: Session) -> Scope:
+        """Groups are expanded when asked, so a group's new member is seen at once."""
+        return cls(None if user.city_wide else expand(session, user.areas or []))
 
 
 def create_user(
@@ -70,7 +82,7 @@ def create_user(
     username: str,
     password: str,
     role: str,
-    districts: list[str] | None = None,
+    areas: list[str] | None = None,
     city_wide: bool = False,
     display_name: str | None = None,
 ) -> User:
@@ -79,17 +91,26 @@ def create_user(
         raise UserError("username: 2-64 lowercase letters, digits, '.', '_' or '-'")
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
-    districts = sorted({d.strip() for d in (districts or []) if d.strip()})
-    if not city_wide and not districts:
-        raise UserError("give at least one district, or make the user city-wide")
+    areas = checked_areas(session, areas, city_wide)
     check_password_policy(password)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise UserError(f"user {username} exists already")
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
-                role=role, districts=districts, city_wide=city_wide, active=True)
+                role=role, areas=areas, city_wide=city_wide, active=True)
     session.add(user)
     session.flush()
     return user
+
+
+def checked_areas(session: Session, areas: list[str] | None, city_wide: bool) -> list[str]:
+    """The areas' canonical names; an area that does not exist is refused, not stored."""
+    try:
+        names = resolve_all(session, areas or [])
+    except AreaError as exc:
+        raise UserError(str(exc)) from None
+    if not city_wide and not names:
+        raise UserError("give at least one ward, commune or group, or make the user city-wide")
+    return names
 
 
 def get_user(session: Session, username: str) -> User | None:
@@ -106,7 +127,7 @@ def count_users(session: Session) -> int:
 
 def user_to_dict(u: User) -> dict:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-            "districts": u.districts, "city_wide": u.city_wide, "active": u.active,
+            "areas": u.areas, "city_wide": u.city_wide, "active": u.active,
             "last_login_at": u.last_login_at.isoformat().replace("+00:00", "Z") if u.last_login_at else None}
 
 

@@ -13,10 +13,20 @@ from models.events import NewEvent, create_event
 T0 = datetime(2026, 11, 27, 1, 0, 0, tzinfo=UTC)
 
 
-def add_camera(db: Database, cid="cam1", district="Quận 1", name="Nguyễn Huệ 1") -> int:
+def add_areas(db: Database) -> None:
+    """The city's wards and communes as the service loads them at start (the built-in list)."""
+    from models.areas import sync_areas
+    from urbanwatch.config.areas import AreasConfig
+
+    areas = AreasConfig()
     with db.write() as s:
-        upsert_camera(s, id=cid, name=name, district=district, ward="Bến Nghé",
-                      source="rtsp://admin:pw@10.0.0.1/s", enabled=True)
+        sync_areas(s, areas.units(), [(g.name, g.members) for g in areas.groups])
+
+
+def add_camera(db: Database, cid="cam1", ward="Bến Thành", name="Nguyễn Huệ 1") -> int:
+    add_areas(db)
+    with db.write() as s:
+        upsert_camera(s, id=cid, name=name, ward=ward, source="rtsp://admin:pw@10.0.0.1/s", enabled=True)
         zones = sync_zones(s, cid, [{"name": "via_he", "kind": "sidewalk",
                                      "polygon": [[0, 0], [100, 0], [100, 100]], "params": {"dwell_s": 3}}])
         return zones["via_he"].id
@@ -40,12 +50,13 @@ def add_event(db: Database, **kw) -> int:
 PASSWORD = "correct horse battery"
 
 
-def add_user(db: Database, username: str, role: str, districts=("Quận 1",), city_wide=False) -> str:
+def add_user(db: Database, username: str, role: str, areas=("Bến Thành",), city_wide=False) -> str:
     """Creates an account and returns a bearer token for it."""
     from models.users import create_api_token, create_user
 
+    add_areas(db)
     with db.write() as s:
-        u = create_user(s, username, PASSWORD, role, list(districts), city_wide)
+        u = create_user(s, username, PASSWORD, role, list(areas), city_wide)
         return create_api_token(s, u, "tests")
 
 

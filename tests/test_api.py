@@ -35,12 +35,12 @@ def app(db_url, tmp_path):
 
 @pytest.fixture
 def tokens(db) -> dict[str, str]:
-    """admin (city-wide), supervisor and operator of Quận 1, supervisor of Quận 3."""
+    """admin (city-wide), supervisor and operator of Bến Thành ward, supervisor of Bàn Cờ ward."""
     return {
         "admin": add_user(db, "admin", "admin", city_wide=True),
         "sup1": add_user(db, "sup1", "supervisor"),
         "op1": add_user(db, "op1", "operator"),
-        "sup3": add_user(db, "sup3", "supervisor", districts=("Quận 3",)),
+        "sup3": add_user(db, "sup3", "supervisor", areas=("Bàn Cờ",)),
     }
 
 
@@ -53,7 +53,7 @@ def client(app, tokens):
 
 def test_events_list_filters_and_paging(client, db):
     add_camera(db, "cam1")
-    add_camera(db, "cam2", "Quận 3")
+    add_camera(db, "cam2", "Bàn Cờ")
     ids = [add_event(db, camera_id="cam1" if i < 3 else "cam2", minutes=i) for i in range(5)]
     r = client.get("/api/events", params={"limit": 2})
     body = r.json()
@@ -63,8 +63,14 @@ def test_events_list_filters_and_paging(client, db):
     # local time without offset: 08:02 in Ho Chi Minh City is 01:02 UTC
     r = client.get("/api/events", params={"since": "2026-11-27T08:02:00", "until": "2026-11-27T01:04:00Z"})
     assert [e["id"] for e in r.json()["items"]] == [ids[3], ids[2]]
-    r = client.get("/api/events", params={"status": "unreviewed", "type": "encroachment", "district": "Quận 3"})
+    r = client.get("/api/events", params={"status": "unreviewed", "type": "encroachment", "ward": "Bàn Cờ"})
     assert r.json()["total"] == 2
+    r = client.get("/api/events", params={"area": "ban co"})  # diacritics optional
+    assert r.json()["total"] == 2
+    r = client.get("/api/events", params={"area": "Quận 3 (cũ)"})  # a group: its wards
+    assert r.json()["total"] == 2
+    r = client.get("/api/events", params={"area": "Quận 99"})
+    assert r.status_code == 422 and "no ward, commune" in r.json()["detail"]
     e = client.get(f"/api/events/{ids[0]}").json()
     assert e["camera_name"] == "Nguyễn Huệ 1" and e["snapshot_url"].startswith("/media/")
 

@@ -1,4 +1,4 @@
-"""People and permissions: sign-in, CSRF, rate limits, roles, district scope, review decisions and
+"""People and permissions: sign-in, CSRF, rate limits, roles, ward scope, review decisions and
 the append-only audit log, on both databases and through real sockets."""
 
 import json
@@ -32,14 +32,15 @@ def app(db_url, tmp_path):
 
 @pytest.fixture
 def world(db):
-    """Two districts, a camera and events in each, and the people of the office."""
-    zone1 = add_camera(db, "cam1", "Quận 1")
-    add_camera(db, "cam3", "Quận 3", name="Võ Văn Tần")
+    """Two wards, a camera and events in each, and the people of the office: a supervisor of one
+    ward, an operator of the group of wards that was Quận 1, a supervisor of the other ward."""
+    zone1 = add_camera(db, "cam1", "Bến Thành")
+    add_camera(db, "cam3", "Bàn Cờ", name="Võ Văn Tần")
     tokens = {
         "admin": add_user(db, "admin", "admin", city_wide=True),
         "sup1": add_user(db, "sup1", "supervisor"),
-        "op1": add_user(db, "op1", "operator"),
-        "sup3": add_user(db, "sup3", "supervisor", districts=("Quận 3",)),
+        "op1": add_user(db, "op1", "operator", areas=("Quận 1 (cũ)",)),
+        "sup3": add_user(db, "sup3", "supervisor", areas=("Bàn Cờ",)),
     }
     e1 = [add_event(db, camera_id="cam1", zone_id=zone1, minutes=i) for i in range(3)]
     e3 = [add_event(db, camera_id="cam3", minutes=10 + i) for i in range(2)]
@@ -144,12 +145,18 @@ def test_dismissing_needs_a_reason_and_other_needs_a_note(who, world):
     assert r.json()["status"] == "dismissed" and r.json()["review_reason"] == "permitted"
 
 
-def test_other_districts_are_invisible(who, world):
+def test_other_wards_are_invisible(who, world):
     q1, q3 = world["q1"], world["q3"]
     sup3 = who["sup3"]
     listed = sup3.get("/api/events").json()
     assert sorted(e["id"] for e in listed["items"]) == sorted(q3) and listed["total"] == 2
-    assert sup3.get("/api/events", params={"district": "Quận 1"}).json()["total"] == 0
+    assert sup3.get("/api/events", params={"ward": "Bến Thành"}).json()["total"] == 0
+    assert sup3.get("/api/events", params={"area": "Quận 1 (cũ)"}).json()["total"] == 0
+    # the group's operator sees its wards' events and cameras, and no others
+    op1 = who["op1"]
+    assert sorted(e["id"] for e in op1.get("/api/events").json()["items"]) == sorted(q1)
+    assert [c["id"] for c in op1.get("/api/cameras").json()] == ["cam1"]
+    assert op1.get(f"/api/events/{q3[0]}").status_code == 404
     assert sup3.get(f"/api/events/{q1[0]}").status_code == 404
     assert sup3.post(f"/api/events/{q1[0]}/review", json={"decision": "confirm"}).status_code == 404
     # all or nothing: one event out of reach and nothing is changed
@@ -196,7 +203,7 @@ def test_decisions_reach_every_open_console(app, world, db):
             msg = json.loads(op_ws.recv(timeout=5))
             assert msg["type"] == "event.updated" and msg["event_id"] == eid
             assert msg["event"]["status"] == "confirmed" and msg["event"]["reviewed_by"] == "sup1"
-            with db.write() as s:  # a Quận 3 camera status change: only Quận 3 hears it
+            with db.write() as s:  # a Bàn Cờ camera status change: only Bàn Cờ hears it
                 record_status_change(s, "cam3", "offline", T0)
             msg3 = json.loads(other_ws.recv(timeout=5))
             assert msg3["type"] == "camera.status" and msg3["camera_id"] == "cam3"
@@ -220,13 +227,19 @@ def test_decisions_reach_every_open_console(app, world, db):
 def test_admin_manages_accounts(who):
     admin = who["admin"]
     r = admin.post("/api/users", json={"username": "op3", "password": "short", "role": "operator",
-                                       "districts": ["Quận 3"]})
+                                       "areas": ["Bàn Cờ"]})
     assert r.status_code == 422 and "10 characters" in r.json()["detail"]
     r = admin.post("/api/users", json={"username": "op3", "password": PASSWORD, "role": "operator"})
-    assert r.status_code == 422  # neither districts nor city-wide
+    assert r.status_code == 422  # neither an area nor city-wide
     r = admin.post("/api/users", json={"username": "op3", "password": PASSWORD, "role": "operator",
-                                       "districts": ["Quận 3"]})
-    assert r.status_code == 201
+                                       "areas": ["Quận 3"]})  # districts no longer exist
+    assert r.status_code == 422 and "no ward, commune, special zone or group named 'Quận 3'" in r.json()["detail"]
+    assert "Quận 3 (cũ)" in r.json()["detail"]  # what was probably meant
+    r = admin.post("/api/users", json={"username": "op3", "password": PASSWORD, "role": "operator",
+                                       "areas": ["ban co"]})
+    assert r.status_code == 201 and r.json()["areas"] == ["Bàn Cờ"]
+    r = admin.patch(f"/api/users/{r.json()['id']}", json={"areas": ["Nowhere"]})
+    assert r.status_code == 422 and "Nowhere" in r.json()["detail"]
     me = next(u for u in admin.get("/api/users").json() if u["username"] == "admin")
     assert admin.patch(f"/api/users/{me['id']}", json={"active": False}).status_code == 422
     assert [e["action"] for e in admin.get("/api/audit").json()][:1] == ["user.create"]
@@ -281,15 +294,24 @@ def _cli(*args, stdin=None, cwd=None):
 def test_users_command_line(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text("storage: {data_dir: data}\n")
-    ok = _cli("users", "add", "hoa", "--role", "supervisor", "--district", "Quận 1", "--district", "Quận 3",
+    ok = _cli("users", "add", "hoa", "--role", "supervisor", "--area", "Bến Thành", "--area", "ban co",
               "--password-stdin", "-c", str(cfg), stdin=PASSWORD + "\n")
     assert ok.returncode == 0, ok.stderr
-    assert _cli("users", "add", "hoa", "--district", "Quận 1", "--password-stdin", "-c", str(cfg),
+    assert _cli("users", "add", "hoa", "--area", "Bến Thành", "--password-stdin", "-c", str(cfg),
                 stdin=PASSWORD + "\n").returncode == 1
-    short = _cli("users", "add", "lan", "--district", "Quận 1", "--password-stdin", "-c", str(cfg), stdin="abc\n")
+    short = _cli("users", "add", "lan", "--area", "Bến Thành", "--password-stdin", "-c", str(cfg), stdin="abc\n")
     assert short.returncode == 1 and "10 characters" in short.stderr
+    unknown = _cli("users", "add", "lan", "--area", "Quận 1", "--password-stdin", "-c", str(cfg),
+                   stdin=PASSWORD + "\n")
+    assert unknown.returncode == 1 and "no ward, commune, special zone or group named 'Quận 1'" in unknown.stderr
+    twin = _cli("users", "add", "lan", "--area", "thanh an", "--password-stdin", "-c", str(cfg),
+                stdin=PASSWORD + "\n")  # two communes read 'thanh an' without their diacritics
+    assert twin.returncode == 1 and "Xã Thanh An or Xã Thạnh An" in twin.stderr
     listed = _cli("users", "list", "-c", str(cfg))
-    assert "hoa" in listed.stdout and "supervisor" in listed.stdout and "Quận 1, Quận 3" in listed.stdout
+    assert "hoa" in listed.stdout and "supervisor" in listed.stdout and "Bàn Cờ, Bến Thành" in listed.stdout
+    assert "lan" not in listed.stdout
+    found = _cli("areas", "ben thanh", "-c", str(cfg))
+    assert found.returncode == 0 and "Phường Bến Thành" in found.stdout and "1 area(s)" in found.stdout
     token = _cli("users", "token", "hoa", "-c", str(cfg)).stdout.strip()
     assert token.startswith("uwt_")
     assert _cli("users", "disable", "hoa", "-c", str(cfg)).returncode == 0

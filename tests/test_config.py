@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cam(**kw):
-    base = {"id": "c1", "name": "Camera 1", "district": "Quận 1", "url": "rtsp://10.0.0.1/stream"}
+    base = {"id": "c1", "name": "Camera 1", "ward": "Bến Thành", "url": "rtsp://10.0.0.1/stream"}
     base.update(kw)
     return base
 
@@ -162,14 +162,48 @@ def test_check_config_command(tmp_path):
     assert "cameras[2].zones[0].polygon: needs at least 3 points" in out.stderr
     ok = _cli("check-config", str(ROOT / "config.yaml"))
     assert ok.returncode == 0, ok.stderr
-    assert "q1-nguyen-hue-01" in ok.stdout and "valid" in ok.stdout
+    assert "saigon-nguyen-hue-01" in ok.stdout and "valid" in ok.stdout
+    assert "Phường Sài Gòn, Thành phố Hồ Chí Minh" in ok.stdout and "113 wards, 54 communes" in ok.stdout
     assert "${" not in ok.stdout
 
 
 def test_a_recording_stream_is_checked_like_the_camera_stream(tmp_path):
-    cam = {"id": "c1", "name": "C1", "district": "Quận 1", "url": "rtsp://10.0.0.1/sub"}
+    cam = {"id": "c1", "name": "C1", "ward": "Bến Thành", "url": "rtsp://10.0.0.1/sub"}
     ok = parse_config({"cameras": [{**cam, "record_url": "rtsp://10.0.0.1/main"}]}, tmp_path)
     assert ok.cameras[0].record_url == "rtsp://10.0.0.1/main"
     assert parse_config({"cameras": [cam]}, tmp_path).cameras[0].record_url is None
     with pytest.raises(ConfigError, match="record_url"):
         parse_config({"cameras": [{**cam, "record_url": "http://10.0.0.1/main"}]}, tmp_path)
+
+
+def test_areas_are_the_citys_wards_and_communes_since_july_2025():
+    areas = parse_config({}, Path("."), {}).areas
+    kinds = [k for _, k in areas.units()]
+    assert areas.city == "Thành phố Hồ Chí Minh"
+    assert (kinds.count("ward"), kinds.count("commune"), kinds.count("special_zone")) == (113, 54, 1)
+    assert areas.address("Bến Thành") == "Phường Bến Thành, Thành phố Hồ Chí Minh"
+    assert areas.address("Côn Đảo") == "Đặc khu Côn Đảo, Thành phố Hồ Chí Minh"
+
+
+def test_a_camera_is_in_a_ward_not_a_district():
+    (err,) = errors_of({"cameras": [cam(ward=None, district="Quận 1")]})
+    assert "districts no longer exist since 1 July 2025" in err and "ward" in err
+    (err,) = errors_of({"cameras": [cam(ward="Ben Thanh")]})
+    assert err.startswith("cameras[0].ward: 'Ben Thanh' is not a ward, commune or special zone")
+    assert "did you mean Bến Thành?" in err
+
+
+def test_an_office_adds_its_own_areas_and_groups(tmp_path):
+    own = tmp_path / "areas.yaml"
+    own.write_text("city: Thành phố Thủ Nghiệm\nwards: [Một, Hai]\ncommunes: [Ba]\n")
+    s = parse_config({"areas": {"file": "areas.yaml", "wards": ["Bốn"],
+                                "groups": [{"name": "Đội 1", "members": ["Một", "Ba"]}]},
+                      "cameras": [cam(ward="Bốn")]}, tmp_path, {})
+    assert s.areas.units() == [("Một", "ward"), ("Hai", "ward"), ("Bốn", "ward"), ("Ba", "commune")]
+    assert s.areas.address("Ba") == "Xã Ba, Thành phố Thủ Nghiệm"
+    errors = errors_of({"areas": {"file": "areas.yaml", "groups": [{"name": "Hai", "members": ["Năm"]}]}},
+                       base=tmp_path)
+    assert any("group 'Hai': the name is taken by a ward" in e for e in errors), errors
+    assert any("Năm is not a ward, commune or special zone" in e for e in errors), errors
+    (err,) = errors_of({"areas": {"file": "missing.yaml"}}, base=tmp_path)
+    assert "cannot read" in err and "missing.yaml" in err

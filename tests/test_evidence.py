@@ -62,7 +62,9 @@ def test_package_records_every_file_and_detects_tampering(db, media):
         meta = json.loads(media.path(next(c.path for c in checks if c.kind == "metadata")).read_text())
     assert {c.kind for c in checks} == {"snapshot", "snapshot_annotated", "metadata"}
     assert all(c.status == "intact" for c in checks)
-    assert meta["camera"]["district"] == "Quận 1" and meta["detector"]["model_sha256"] == "ab" * 32
+    assert meta["place"] == {"ward": "Bến Thành", "kind": "ward", "city": "Thành phố Hồ Chí Minh",
+                             "address": "Phường Bến Thành, Thành phố Hồ Chí Minh"}
+    assert meta["detector"]["model_sha256"] == "ab" * 32
     assert meta["times"]["alert_raised"]["local"].endswith("+07:00") and meta["software"]["name"] == "urbanwatch"
     assert {f["kind"] for f in meta["files"]} == {"snapshot", "snapshot_annotated"}
     annotated = media.path(next(c.path for c in checks if c.kind == "snapshot_annotated"))
@@ -179,8 +181,8 @@ def test_low_disk_guard_takes_unreviewed_then_dismissed_never_confirmed(db, db_u
 
 
 def test_daily_digest_and_csv(db, db_url, media):
-    add_camera(db, "cam1", "Quận 1")
-    add_camera(db, "cam3", "Quận 3", name="Võ Văn Tần")
+    add_camera(db, "cam1", "Bến Thành")
+    add_camera(db, "cam3", "Bàn Cờ", name="Võ Văn Tần")
     token = add_user(db, "sup1", "supervisor")
     statuses = ["confirmed", "confirmed", "dismissed", "unreviewed"]
     ids = [make_event(db, media, status=st) for st in statuses]
@@ -196,14 +198,25 @@ def test_daily_digest_and_csv(db, db_url, media):
     today = day
     with TestClient(app, headers=bearer(token)) as c:
         d = c.get("/api/digest", params={"date": today}).json()
-        (q1,) = d["districts"]  # Quận 3 is not the supervisor's
-        assert q1["district"] == "Quận 1" and q1["events"] == 4
+        (q1,) = d["wards"]  # Bàn Cờ is not the supervisor's
+        assert q1["ward"] == "Bến Thành" and q1["events"] == 4
+        assert q1["address"] == "Phường Bến Thành, Thành phố Hồ Chí Minh"
         assert q1["confirmation_rate"] == pytest.approx(2 / 3)
         assert q1["by_camera"]["cam1"]["total"] == 4 and q1["by_zone"] == {"cam1/via_he": 4}
         (repeat,) = q1["repeat_locations"]
         assert repeat["count"] == 2 and repeat["event_ids"] == ids[:2] and repeat["zone"] == "via_he"
         csv_text = c.get("/api/digest.csv", params={"date": today}).text
         lines = csv_text.lstrip("\ufeff").splitlines()
-        assert lines[0].startswith("date,district,camera_id") and len(lines) == 2
+        assert lines[0].startswith("date,ward,address,camera_id") and len(lines) == 2
         assert lines[1].endswith(",4,2,1,1")
+        # the city overview is for city-wide accounts only
+        assert c.get("/api/digest/overview", params={"date": today}).status_code == 403
+    admin = add_user(db, "chief", "admin", city_wide=True)
+    with TestClient(app, headers=bearer(admin)) as c:
+        o = c.get("/api/digest/overview", params={"date": today, "days": 7}).json()
+        assert o["city"] == "Thành phố Hồ Chí Minh" and o["events"] == 5
+        assert [(w["ward"], w["events"]) for w in o["wards"]] == [("Bàn Cờ", 1), ("Bến Thành", 4)]  # Vietnamese order
+        (top,) = o["most_repeats"]
+        assert top["ward"] == "Bến Thành" and top["repeat_locations"] == 1 and top["repeat_events"] == 2
+        assert c.get("/api/digest", params={"date": today}).json()["wards"][0]["label"] == "Phường Bàn Cờ"
     app.state.db.dispose()

@@ -36,7 +36,7 @@ def test_event_and_its_feed_entry_are_one_write(db):
     with db.session() as s:
         e = get_event(s, eid)
         entries = feed.after(s, 0)
-    assert e.camera.name == "Nguyễn Huệ 1" and e.district == "Quận 1"
+    assert e.camera.name == "Nguyễn Huệ 1" and e.ward == "Bến Thành"
     assert e.raised_at == T0 and e.raised_at.tzinfo is not None
     assert [x.type for x in entries] == ["event.new"]
     assert entries[0].id == eid  # an event's id is the id of the message that announced it
@@ -69,8 +69,8 @@ def test_end_event_updates_and_announces(db):
 
 
 def test_list_filters_and_pages(db):
-    add_camera(db, "cam1", "Quận 1")
-    add_camera(db, "cam2", "Quận 3", name="Võ Văn Tần")
+    add_camera(db, "cam1", "Bến Thành")
+    add_camera(db, "cam2", "Bàn Cờ", name="Võ Văn Tần")
     ids = [add_event(db, camera_id="cam1" if i % 2 else "cam2", minutes=i,
                      type="dumping" if i == 4 else "encroachment") for i in range(7)]
     with db.session() as s:
@@ -82,7 +82,7 @@ def test_list_filters_and_pages(db):
         assert total == 3 and all(r.camera_id == "cam1" for r in rows)
         rows, total = list_events(s, EventFilter(types=["dumping"]))
         assert [r.id for r in rows] == [ids[4]]
-        rows, total = list_events(s, EventFilter(districts=["Quận 3"], since=T0 + timedelta(minutes=2),
+        rows, total = list_events(s, EventFilter(wards=["Bàn Cờ"], since=T0 + timedelta(minutes=2),
                                                  until=T0 + timedelta(minutes=6)))
         assert [r.id for r in rows] == [ids[4], ids[2]]
         rows, total = list_events(s, EventFilter(statuses=["confirmed"]))
@@ -158,5 +158,5 @@ def test_concurrent_writers_commit_in_feed_order(db_url):
 def test_models_are_plain_tables():
     assert {t.name for t in Base.metadata.sorted_tables} == {
         "cameras", "zones", "events", "feed", "camera_status_changes", "users", "sessions", "api_tokens",
-        "login_failures", "audit_log", "evidence_files"}
+        "login_failures", "audit_log", "evidence_files", "areas"}
     assert Camera.__tablename__ == "cameras" and Event.__tablename__ == "events"

@@ -25,9 +25,10 @@ err = Console(stderr=True)
 
 def _register_subcommands() -> None:
     from .evidence_cli import purge, verify
-    from .users_cli import users_app
+    from .users_cli import areas, users_app
 
     app.add_typer(users_app, name="users")
+    app.command()(areas)
     app.command()(verify)
     app.command()(purge)
 
@@ -78,15 +79,19 @@ def check_config(path: Annotated[Path, typer.Argument(help="Configuration file t
     """
     settings = _load(path)
     table = Table(title=f"{path}: valid", show_lines=False)
-    for col in ("camera", "district", "source", "detect", "zones"):
+    for col in ("camera", "ward", "source", "detect", "zones"):
         table.add_column(col)
     for cam in settings.cameras:
         from models.cameras import mask_credentials
 
         size = f"{cam.detect.width}x{cam.detect.height}" if cam.detect.size else "native"
         zones = ", ".join(f"{z.name} ({z.kind})" for z in cam.zones) or "-"
-        table.add_row(cam.id, cam.district, mask_credentials(cam.url), f"{cam.detect.fps:g} fps, {size}", zones)
+        table.add_row(cam.id, settings.areas.address(cam.ward), mask_credentials(cam.url),
+                      f"{cam.detect.fps:g} fps, {size}", zones)
     console.print(table)
+    a = settings.areas
+    console.print(f"areas: {a.city}, {len(a.wards)} wards, {len(a.communes)} communes, "
+                  f"{len(a.special_zones)} special zones, {len(a.groups)} groups", highlight=False)
     console.print(
         f"model {settings.detector.model} · database {settings.storage.resolved_database_url} · "
         f"media {settings.storage.resolved_media_dir}",

@@ -68,8 +68,7 @@ def demo_settings(video: str | None, model: str | None, port: int, data_dir: Pat
             {
                 "id": "demo-1",
                 "name": "Demo – đường Nguyễn Huệ",
-                "district": "Quận 1",
-                "ward": "Bến Nghé",
+                "ward": "Sài Gòn",
                 "url": str(video_path),
                 "detect": {"fps": 2},
                 "zones": zones,
@@ -83,7 +82,7 @@ DEMO_USER = "demo"
 
 
 def ensure_demo_user(settings: Settings, password: str) -> None:
-    """The demo signs in as an admin who sees every district (it listens on 127.0.0.1 only)."""
+    """The demo signs in as an admin who sees every ward (it listens on 127.0.0.1 only)."""
     from models import Database
     from models.users import create_user, get_user, hash_password
 

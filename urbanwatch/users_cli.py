@@ -22,7 +22,10 @@ ConfigOption = Annotated[
 
 
 def _db(config: Path):
+    """The configured database, migrated, holding the configuration's areas (a user is scoped to
+    them before the service has ever run)."""
     from models import Database
+    from models.areas import sync_areas
 
     try:
         settings = load_config(config)
@@ -32,6 +35,8 @@ def _db(config: Path):
         raise typer.Exit(1) from None
     db = Database(settings.storage.resolved_database_url)
     db.upgrade()
+    with db.write() as s:
+        sync_areas(s, settings.areas.units(), [(g.name, g.members) for g in settings.areas.groups])
     return db
 
 
@@ -50,8 +55,13 @@ def _password(password_stdin: bool, confirm: bool = True) -> str:
 def add(
     username: Annotated[str, typer.Argument(help="Sign-in name: lowercase letters, digits, '.', '_', '-'.")],
     role: Annotated[str, typer.Option(help="operator, supervisor or admin.")] = "operator",
-    district: Annotated[list[str] | None, typer.Option(help="A district the user may see (repeatable).")] = None,
-    city_wide: Annotated[bool, typer.Option("--city-wide", help="The user sees every district.")] = False,
+    area: Annotated[
+        list[str] | None,
+        typer.Option(help="A ward, commune, special zone or group the user sees (repeatable), e.g. "
+                     "--area 'Bến Thành'; without diacritics works where the name is unique. "
+                     "`urbanwatch areas` lists them."),
+    ] = None,
+    city_wide: Annotated[bool, typer.Option("--city-wide", help="The user sees the whole city.")] = False,
     display_name: Annotated[str | None, typer.Option(help="Full name shown in the console and audit log.")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
     config: ConfigOption = Path("config.yaml"),
@@ -64,11 +74,11 @@ def add(
     password = _password(password_stdin)
     try:
         with db.write() as s:
-            u = create_user(s, username, password, role, district or [], city_wide, display_name)
+            u = create_user(s, username, password, role, area or [], city_wide, display_name)
             audit.record(s, None, "user.create", "user", u.id, None,
-                         {"username": u.username, "role": u.role, "districts": u.districts, "city_wide": u.city_wide},
+                         {"username": u.username, "role": u.role, "areas": u.areas, "city_wide": u.city_wide},
                          note="urbanwatch users add")
-            scope = "all districts" if u.city_wide else ", ".join(u.districts)
+            scope = "the whole city" if u.city_wide else ", ".join(u.areas)
     except UserError as exc:
         _fail(str(exc))
     console.print(f"created {username} ({role}; {scope})", highlight=False)
@@ -81,12 +91,12 @@ def list_(config: ConfigOption = Path("config.yaml")) -> None:
 
     db = _db(config)
     table = Table()
-    for col in ("username", "name", "role", "districts", "active", "last sign-in"):
+    for col in ("username", "name", "role", "areas", "active", "last sign-in"):
         table.add_column(col)
     with db.session() as s:
         for u in list_users(s):
             last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "-"
-            scope = "all" if u.city_wide else ", ".join(u.districts)
+            scope = "city-wide" if u.city_wide else ", ".join(u.areas)
             table.add_row(u.username, u.display_name, u.role, scope, "yes" if u.active else "no", last)
     console.print(table)
 
@@ -162,3 +172,22 @@ def token(
         tok = create_api_token(s, u, name)
         audit.record(s, None, "user.token", "user", u.id, None, {"token_name": name}, note="urbanwatch users token")
     print(tok)
+
+
+def areas(
+    query: Annotated[str | None, typer.Argument(help="Search: diacritics and case ignored ('ben thanh').")] = None,
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """List the city's wards, communes, special zone and groups, in Vietnamese order."""
+    from models.areas import label, list_areas
+
+    db = _db(config)
+    table = Table()
+    for col in ("name", "kind", "members"):
+        table.add_column(col)
+    with db.session() as s:
+        found = list_areas(s, query)
+        for a in found:
+            table.add_row(label(a.name, a.kind), a.kind, ", ".join(a.members or []))
+    console.print(table)
+    console.print(f"{len(found)} area(s)", highlight=False)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
 def visible_camera(session: Session, p: Principal, camera_id: str) -> Camera:
     cam = get_camera(session, camera_id)
-    if cam is None or not p.scope.allows(cam.district):
+    if cam is None or not p.scope.allows(cam.ward):
         raise HTTPException(404, f"no camera {camera_id}")
     return cam
 

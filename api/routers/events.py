@@ -13,7 +13,7 @@ from models.serialize import event_to_dict, feed_message
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
-from ..security import Principal, client_ip, signed_in, supervisor
+from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -31,21 +31,11 @@ def _aware(t: datetime | None, tz: str) -> datetime | None:
     return t.replace(tzinfo=ZoneInfo(tz))
 
 
-def _scoped_districts(p: Principal, asked: list[str] | None) -> list[str] | None:
-    """The districts to list: what was asked for, within the caller's scope (None: no limit)."""
-    allowed = p.scope.filter()
-    if allowed is None:
-        return asked
-    if asked is None:
-        return allowed
-    return [d for d in asked if d in allowed]
-
-
 def visible_event(session: Session, p: Principal, event_id: int) -> Event:
-    """The event if it exists and is in the caller's districts; 404 either way otherwise, so that
-    other districts' events are not even confirmed to exist."""
+    """The event if it exists and is in the caller's wards; 404 either way otherwise, so that
+    other wards' events are not even confirmed to exist."""
     e = get_event(session, event_id)
-    if e is None or not p.scope.allows(e.district):
+    if e is None or not p.scope.allows(e.ward):
         raise HTTPException(404, f"no event {event_id}")
     return e
 
@@ -59,7 +49,9 @@ def events(
     type: Annotated[list[EventType] | None, Query(description="Event type (repeatable)")] = None,
     status: Annotated[list[Status] | None, Query(description="Review status (repeatable)")] = None,
     state: Annotated[list[State] | None, Query(description="active or ended (repeatable)")] = None,
-    district: Annotated[list[str] | None, Query(description="District (repeatable)")] = None,
+    ward: Annotated[list[str] | None, Query(description="Ward or commune, exact name (repeatable)")] = None,
+    area: Annotated[list[str] | None, Query(description="Ward, commune or group of them; diacritics optional "
+                                              "(repeatable)")] = None,
     zone: Annotated[str | None, Query(description="Zone name")] = None,
     since: Annotated[datetime | None, Query(description="Raised at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="Raised before (ISO 8601)")] = None,
@@ -69,10 +61,10 @@ def events(
     since, until = _aware(since, settings.timezone), _aware(until, settings.timezone)
     if since and until and since >= until:
         raise HTTPException(422, "'since' must be before 'until'")
-    districts = _scoped_districts(p, district)
-    if districts == []:  # asked only for districts out of reach
+    wards = wards_asked(session, p, ward, area)
+    if wards == []:  # asked only for wards out of reach
         return {"items": [], "total": 0, "limit": limit, "offset": offset}
-    f = EventFilter(camera, type, status, state, districts, zone, since, until)
+    f = EventFilter(camera, type, status, state, wards, zone, since, until)
     rows, total = list_events(session, f, limit, offset)
     return {"items": [event_to_dict(e) for e in rows], "total": total, "limit": limit, "offset": offset}
 

@@ -1,4 +1,4 @@
-"""WebSocket /ws/events: the live feed of the caller's districts, resumable without gaps or
+"""WebSocket /ws/events: the live feed of the caller's wards, resumable without gaps or
 duplicates."""
 
 import asyncio
@@ -13,8 +13,8 @@ router = APIRouter(tags=["live"])
 
 
 def _visible(p: Principal, message: dict) -> bool:
-    district = message.get("district")
-    return district is None or p.scope.allows(district)  # system messages are for everyone
+    ward = message.get("ward")
+    return ward is None or p.scope.allows(ward)  # system messages are for everyone
 
 
 async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, p: Principal, since: int | None) -> None:

@@ -31,7 +31,7 @@ def media(path: str, request: Request, session: Session = Depends(get_session), 
     store = MediaStore(request.app.state.settings.storage.resolved_media_dir, create=False)
     camera_id = camera_of(path)
     cam = get_camera(session, camera_id) if camera_id else None
-    if cam is None or not p.scope.allows(cam.district):
+    if cam is None or not p.scope.allows(cam.ward):
         raise HTTPException(404, "not found")
     try:
         file = store.path(path)

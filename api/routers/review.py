@@ -1,4 +1,4 @@
-"""The nightly review: a day's incidents and each district's digest (also as CSV)."""
+"""The nightly review: a day's incidents and each ward's digest (also as CSV); the city overview."""
 
 import csv
 import io
@@ -6,14 +6,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from models.digest import day_events, digest
+from models.areas import address, kinds_of
+from models.digest import day_events, digest, overview
+from models.vietnamese import sort_key
 
 from ..deps import get_session
-from ..security import Principal, signed_in
+from ..security import Principal, signed_in, wards_asked
 
 router = APIRouter(prefix="/api/digest", tags=["review"])
 
@@ -24,50 +26,78 @@ def _day_range(day: date, tz: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _districts(p: Principal, district: list[str] | None) -> list[str] | None:
-    allowed = p.scope.filter()
-    if district is None:
-        return allowed
-    return district if allowed is None else [d for d in district if d in allowed]
+WardQuery = Annotated[list[str] | None, Query(description="Ward or commune, exact name (repeatable)")]
+AreaQuery = Annotated[list[str] | None, Query(description="Ward, commune or group; diacritics optional (repeatable)")]
 
 
-@router.get("", summary="Daily digest per district: counts by type, camera and zone, confirmation rate, "
+def _digests(session: Session, settings, start: datetime, end: datetime, wards: list[str] | None):
+    events = day_events(session, start, end, wards)
+    return digest(events, kinds_of(session, {e.ward for e in events}), settings.areas.city)
+
+
+@router.get("", summary="Daily digest per ward: counts by type, camera and zone, confirmation rate, "
             "repeat locations")
 def daily_digest(
     request: Request,
     day: Annotated[date, Query(alias="date", description="Local day, YYYY-MM-DD")],
-    district: Annotated[list[str] | None, Query()] = None,
+    ward: WardQuery = None,
+    area: AreaQuery = None,
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> dict:
-    start, end = _day_range(day, request.app.state.settings.timezone)
-    events = day_events(session, start, end, _districts(p, district))
-    return {"date": day.isoformat(), "timezone": request.app.state.settings.timezone,
-            "districts": [d.to_dict() for d in digest(events)]}
+    settings = request.app.state.settings
+    start, end = _day_range(day, settings.timezone)
+    digests = _digests(session, settings, start, end, wards_asked(session, p, ward, area))
+    return {"date": day.isoformat(), "timezone": settings.timezone, "city": settings.areas.city,
+            "wards": [d.to_dict() for d in digests]}
+
+
+@router.get("/overview", summary="The city at a glance (city-wide accounts): each ward's events over a period, "
+            "and the wards with most repeat locations")
+def city_overview(
+    request: Request,
+    day: Annotated[date, Query(alias="date", description="Last local day of the period, YYYY-MM-DD")],
+    days: Annotated[int, Query(ge=1, le=31, description="Length of the period in days")] = 7,
+    session: Session = Depends(get_session),
+    p: Principal = Depends(signed_in),
+) -> dict:
+    if not p.scope.city_wide:
+        raise HTTPException(403, "the city overview is for city-wide accounts; your digest is per ward")
+    settings = request.app.state.settings
+    first = day - timedelta(days=days - 1)
+    start, end = _day_range(first, settings.timezone)[0], _day_range(day, settings.timezone)[1]
+    digests = _digests(session, settings, start, end, None)
+    return {"city": settings.areas.city, "from": first.isoformat(), "to": day.isoformat(),
+            "timezone": settings.timezone, **overview(digests)}
 
 
 @router.get(".csv", summary="The daily digest as CSV: one row per camera, zone and type", response_class=Response)
 def daily_digest_csv(
     request: Request,
     day: Annotated[date, Query(alias="date")],
-    district: Annotated[list[str] | None, Query()] = None,
+    ward: WardQuery = None,
+    area: AreaQuery = None,
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> Response:
-    start, end = _day_range(day, request.app.state.settings.timezone)
+    settings = request.app.state.settings
+    start, end = _day_range(day, settings.timezone)
     rows: dict[tuple, dict] = {}
-    for e in day_events(session, start, end, _districts(p, district)):
-        key = (e.district, e.camera_id, e.camera.name, e.zone_name, e.type)
+    events = day_events(session, start, end, wards_asked(session, p, ward, area))
+    kinds = kinds_of(session, {e.ward for e in events})
+    for e in events:
+        key = (e.ward, e.camera_id, e.camera.name, e.zone_name, e.type)
         r = rows.setdefault(key, {"events": 0, "confirmed": 0, "dismissed": 0, "unreviewed": 0})
         r["events"] += 1
         r[e.status] += 1
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["date", "district", "camera_id", "camera_name", "zone", "type", "events", "confirmed",
+    w.writerow(["date", "ward", "address", "camera_id", "camera_name", "zone", "type", "events", "confirmed",
                 "dismissed", "unreviewed"])
-    for (dist, cam_id, cam_name, zone, type_), r in sorted(rows.items()):
-        w.writerow([day.isoformat(), dist, cam_id, cam_name, zone, type_, r["events"], r["confirmed"],
-                    r["dismissed"], r["unreviewed"]])
+    in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))  # wards in Vietnamese order
+    for (ward, cam_id, cam_name, zone, type_), r in in_order:
+        w.writerow([day.isoformat(), ward, address(ward, kinds.get(ward), settings.areas.city), cam_id, cam_name,
+                    zone, type_, r["events"], r["confirmed"], r["dismissed"], r["unreviewed"]])
     # a byte-order mark, so that Excel reads the Vietnamese names as UTF-8
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="urbanwatch-digest-{day}.csv"'})

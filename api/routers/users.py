@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from models import audit
 from models.schema import User
-from models.users import UserError, create_user, list_users, set_active, user_to_dict
+from models.users import UserError, checked_areas, create_user, list_users, set_active, user_to_dict
 
 from ..security import Principal, admin, client_ip
 
@@ -19,14 +19,14 @@ class NewUser(BaseModel):
     username: str
     password: str
     role: Role
-    districts: list[str] = []
+    areas: list[str] = Field([], description="Wards, communes, special zones or groups the user sees")
     city_wide: bool = False
     display_name: str | None = None
 
 
 class UserChange(BaseModel):
     role: Role | None = None
-    districts: list[str] | None = None
+    areas: list[str] | None = None
     city_wide: bool | None = None
     active: bool | None = None
     display_name: str | None = Field(None, max_length=200)
@@ -42,7 +42,7 @@ def users(request: Request, p: Principal = Depends(admin)) -> list[dict]:
 def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> dict:
     with request.app.state.db.write() as s:
         try:
-            u = create_user(s, body.username, body.password, body.role, body.districts, body.city_wide,
+            u = create_user(s, body.username, body.password, body.role, body.areas, body.city_wide,
                             body.display_name)
         except UserError as exc:
             raise HTTPException(422, str(exc)) from None
@@ -51,7 +51,7 @@ def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> 
     return out
 
 
-@router.patch("/{user_id}", summary="Change role, districts or status of an account")
+@router.patch("/{user_id}", summary="Change role, areas or status of an account")
 def change_user(user_id: int, body: UserChange, request: Request, p: Principal = Depends(admin)) -> dict:
     with request.app.state.db.write() as s:
         u = s.get(User, user_id)
@@ -60,12 +60,14 @@ def change_user(user_id: int, body: UserChange, request: Request, p: Principal =
         if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):
             raise HTTPException(422, "you cannot disable or demote your own account")
         before = user_to_dict(u)
-        for field in ("role", "districts", "city_wide", "display_name"):
+        for field in ("role", "city_wide", "display_name"):
             value = getattr(body, field)
             if value is not None:
                 setattr(u, field, value)
-        if not u.city_wide and not u.districts:
-            raise HTTPException(422, "give at least one district, or make the user city-wide")
+        try:
+            u.areas = checked_areas(s, u.areas if body.areas is None else body.areas, u.city_wide)
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
         if body.active is not None:
             set_active(s, u, body.active)
         after = user_to_dict(u)

@@ -1,6 +1,6 @@
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -86,8 +86,12 @@ class DetectConfig(Section):
 class CameraConfig(Section):
     id: str = Field(..., title="Id", description="Stable identifier: letters, digits, '_', '-', '.'.")
     name: str = Field(..., min_length=1, title="Name", description="Name shown to operators.")
-    district: str = Field(..., min_length=1, title="District", description="District (quận) the camera belongs to.")
-    ward: str | None = Field(None, title="Ward", description="Ward (phường).")
+    ward: str = Field(
+        ...,
+        min_length=1,
+        title="Ward",
+        description="The ward (phường), commune (xã) or special zone (đặc khu) the camera is in, as named in `areas`.",
+    )
     url: str = Field(
         ...,
         title="Stream",
@@ -104,6 +108,14 @@ class CameraConfig(Section):
     enabled: bool = Field(True, title="Enabled", description="Disabled cameras are kept but not read.")
     detect: DetectConfig = Field(default_factory=DetectConfig)
     zones: list[ZoneConfig] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_district(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "district" in data:
+            raise ValueError("district: districts no longer exist since 1 July 2025; put the camera in its ward "
+                             "or commune with `ward:` (and a former district in `areas.groups`)")
+        return data
 
     @field_validator("id")
     @classmethod

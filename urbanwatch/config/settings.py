@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from .areas import AreasConfig
 from .base import Section
 from .camera import CameraConfig
 from .detector import DetectorConfig
@@ -40,6 +41,7 @@ class Settings(Section):
     workers: WorkersConfig = Field(default_factory=WorkersConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    areas: AreasConfig = Field(default_factory=AreasConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -79,6 +81,11 @@ class Settings(Section):
         known = set(self.detector.categories) | set(self.detector.class_to_category())
         errors = []
         for ci, cam in enumerate(self.cameras):
+            if self.areas.unit_kind(cam.ward) is None:
+                close = self.areas.suggest(cam.ward)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                errors.append(f"cameras[{ci}].ward: '{cam.ward}' is not a ward, commune or special zone of "
+                              f"{self.areas.city} in `areas`{hint}")
             for zi, zone in enumerate(cam.zones):
                 if zone.kind == "sidewalk":
                     if zone.dwell_s is None:

@@ -52,7 +52,7 @@ def clip_settings(gt: GroundTruth, base: Settings, fps: float) -> Settings:
         zones.append(zone)
     data = base.model_dump(mode="json")
     data["cameras"] = [{
-        "id": gt.camera_id, "name": gt.clip, "district": "eval", "url": str(gt.clip_path),
+        "id": gt.camera_id, "name": gt.clip, "ward": "Sài Gòn", "url": str(gt.clip_path),
         "detect": {"fps": fps}, "zones": zones,
     }]
     return parse_config(data, Path("."), env={})

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from models.areas import address, kinds_of
 from models.evidence import files_of, record_file
 from models.media import MediaStore
 from models.schema import Event, Zone
@@ -33,6 +34,7 @@ class Provenance:
     timezone: str
     pre_roll_s: float
     post_roll_s: float
+    city: str = "Thành phố Hồ Chí Minh"  # the address in the evidence names the ward and the city
 
 
 def model_digest(model: str) -> str | None:
@@ -71,13 +73,15 @@ def metadata(session: Session, event: Event, prov: Provenance, media: MediaStore
     cam = event.camera
     clip = media.path(event.clip) if media is not None and event.clip else None
     zone = session.get(Zone, event.zone_id) if event.zone_id else None
+    kind = kinds_of(session, [event.ward]).get(event.ward)
     return {
         "schema": "urbanwatch-evidence/1",
         "event": {"id": event.id, "type": event.type, "category": event.category, "class_name": event.class_name,
                   "confidence": round(event.confidence, 3), "bbox": event.bbox,
                   "frame_size": [event.frame_width, event.frame_height], "track_id": event.track_id},
-        "camera": {"id": cam.id, "name": cam.name, "district": event.district, "ward": cam.ward,
-                   "source": cam.source},
+        "camera": {"id": cam.id, "name": cam.name, "source": cam.source},
+        # the administrative address as it is since 1 July 2025: ward or commune, then the city
+        "place": {"ward": event.ward, "kind": kind, "city": prov.city, "address": address(event.ward, kind, prov.city)},
         "zone": {"name": event.zone_name, "kind": zone.kind if zone else None,
                  "polygon": zone.polygon if zone else None},
         "rule": {"type": (event.details or {}).get("rule", event.type), "params": (event.details or {}).get("params")},

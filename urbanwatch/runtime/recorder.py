@@ -46,7 +46,7 @@ def _evidence_json(evidence: dict) -> dict:
 class CameraInfo:
     id: str
     name: str
-    district: str
+    address: str  # "Phường Sài Gòn, Thành phố Hồ Chí Minh"
     zone_ids: dict[str, int]  # zone name -> stored zone id
     zone_polygons: dict[str, np.ndarray]  # camera pixels
     zone_kinds: dict[str, str]
@@ -137,7 +137,7 @@ class Recorder:
         if v.class_name != "static_object":  # a detector class, with the detector's confidence
             label += f": {v.class_name} {v.confidence:.2f}"
         header = [
-            f"{cam.name} ({cam.id}) · {cam.district}",
+            f"{cam.name} ({cam.id}) · {cam.address}",
             f"{format_local_time(v.raised_at, self.timezone)} · {v.zone} · {v.type}",
         ]
         annotated = annotate(

@@ -1,10 +1,11 @@
-"""Makes the database's cameras and zones match the configuration at start-up."""
+"""Makes the database's areas, cameras and zones match the configuration at start-up."""
 
 from __future__ import annotations
 
 import logging
 
 from models import Database
+from models.areas import sync_areas
 from models.cameras import sync_zones, upsert_camera
 
 from ..config import Settings
@@ -17,11 +18,9 @@ def sync_cameras(db: Database, settings: Settings) -> None:
     """Cameras come from the configuration. So do their zones, until an admin draws them in the
     console: from then on the console's zones are kept, and the configuration's are ignored."""
     with db.write() as s:
+        sync_areas(s, settings.areas.units(), [(g.name, g.members) for g in settings.areas.groups])
         for cam in settings.cameras:
-            row = upsert_camera(
-                s, id=cam.id, name=cam.name, district=cam.district, ward=cam.ward, source=cam.url,
-                enabled=cam.enabled,
-            )
+            row = upsert_camera(s, id=cam.id, name=cam.name, ward=cam.ward, source=cam.url, enabled=cam.enabled)
             if row.zones_edited:
                 if cam.zones:
                     log.warning("camera %s: zones were edited in the console; config.yaml's zones are ignored",

@@ -84,7 +84,7 @@ class Worker:
         self.notifier = FeedNotifier(settings.storage.redis_url)
         det, ev = settings.detector, settings.evidence
         provenance = Provenance(det.model, model_digest(det.model), det.imgsz, det.confidence, settings.timezone,
-                                ev.pre_roll_s, ev.post_roll_s)
+                                ev.pre_roll_s, ev.post_roll_s, settings.areas.city)
         self.media = MediaStore(settings.storage.resolved_media_dir)
         self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
                                  self._request_clip if ev.clips else None)
@@ -145,12 +145,11 @@ class Worker:
                 source.start()
             self.runs.append(run)
 
-    @staticmethod
-    def _camera_info(cam: CameraConfig, zones: list[dict], zone_ids: dict[str, int]) -> CameraInfo:
+    def _camera_info(self, cam: CameraConfig, zones: list[dict], zone_ids: dict[str, int]) -> CameraInfo:
         return CameraInfo(
             id=cam.id,
             name=cam.name,
-            district=cam.district,
+            address=self.settings.areas.address(cam.ward),
             zone_ids=zone_ids,
             zone_polygons={z["name"]: np.asarray(z["polygon"], np.float32) for z in zones},
             zone_kinds={z["name"]: z["kind"] for z in zones},
