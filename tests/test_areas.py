@@ -1,14 +1,13 @@
 """Administrative areas as they are since 1 July 2025: wards and communes, groups of them, Vietnamese
 search and order, and the migration that turns yesterday's districts into groups, losing nothing."""
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from api.app import create_app
 from models import Database
@@ -17,7 +16,7 @@ from models.schema import Area, Event, User
 from models.users import Scope
 from models.vietnamese import fold, matches, sort_key
 
-from .conftest import PG_ADMIN_URL, need
+from .conftest import empty_pg_database
 from .helpers import add_areas, add_camera, add_user, bearer
 from .test_api import settings_for
 
@@ -85,19 +84,8 @@ def empty_db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'before.db'}"
         return
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
-        need(False, f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"urbanwatch_migr_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_pg_database("urbanwatch_migration") as url:
+        yield url
 
 
 def _migrate(db: Database, revision: str, down: bool = False) -> None:

@@ -1,5 +1,5 @@
 """The console in a real browser (Debian's Chromium driven by Playwright) against the running system:
-two RTSP cameras in two districts, the real detector, and the people of the office.
+two RTSP cameras in two wards, the real detector, and the people of the office.
 
 Screenshots are kept in test-artifacts/screenshots/.
 """
@@ -18,11 +18,11 @@ from .test_end_to_end import Service
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"
-PEOPLE = {  # username: (role, districts, city-wide)
+PEOPLE = {  # username: (role, areas, city-wide)
     "admin": ("admin", [], True),
-    "sup1": ("supervisor", ["Quận 1"], False),
-    "op1": ("operator", ["Quận 1"], False),
-    "sup3": ("supervisor", ["Quận 3"], False),
+    "sup1": ("supervisor", ["Bến Thành"], False),
+    "op1": ("operator", ["Quận 1 (cũ)"], False),  # a group: the wards that were Quận 1
+    "sup3": ("supervisor", ["Bàn Cờ"], False),
 }
 
 
@@ -40,11 +40,11 @@ def system(tmp_path_factory, camera_cache, shared):
     config = {
         "detector": {"model": str(shared / "models/yolov8n_coco.pt")},
         "cameras": [
-            {"id": "q1-le-loi", "name": "Lê Lợi – Nguyễn Huệ", "district": "Quận 1", "ward": "Bến Nghé",
+            {"id": "q1-le-loi", "name": "Lê Lợi – Nguyễn Huệ", "ward": "Bến Thành",
              "url": cam.url("curb"),
              "zones": [{"name": z["name"], "kind": "sidewalk", "polygon": z["polygon"], "dwell_s": 3}
                        for z in gt_curb["zones"]]},
-            {"id": "q3-vo-van-tan", "name": "Võ Văn Tần", "district": "Quận 3", "url": cam.url("junction"),
+            {"id": "q3-vo-van-tan", "name": "Võ Văn Tần", "ward": "Bàn Cờ", "url": cam.url("junction"),
              "zones": [{"name": z["name"], "kind": "sidewalk", "polygon": z["polygon"], "dwell_s": 3}
                        for z in gt_junction["zones"]]},
         ],
@@ -56,10 +56,10 @@ def system(tmp_path_factory, camera_cache, shared):
 
         from .conftest import ROOT
 
-        for name, (role, districts, city_wide) in PEOPLE.items():
+        for name, (role, areas, city_wide) in PEOPLE.items():
             args = [sys.executable, "-m", "urbanwatch", "users", "add", name, "--role", role, "--password-stdin",
                     "-c", str(svc.config_path)]
-            args += ["--city-wide"] if city_wide else [a for d in districts for a in ("--district", d)]
+            args += ["--city-wide"] if city_wide else [a for d in areas for a in ("--area", d)]
             subprocess.run(args, input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=ROOT)
         yield svc
     cam.stop()
@@ -70,6 +70,16 @@ def sign_in(page, system, username, password=PASSWORD):
     page.fill("#login-username", username)
     page.fill("#login-password", password)
     page.click("#login-form button[type=submit]")
+
+
+def review_today(page, system, username):
+    """Signed in, on the review page, showing today (local time)."""
+    sign_in(page, system, username)
+    page.wait_for_selector("#conn[data-state=live]")
+    page.click(".tabs button[data-view=review]")
+    day = page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Ho_Chi_Minh'}).format(new Date())")
+    page.fill("#review-date", day)
+    page.dispatch_event("#review-date", "change")
 
 
 def wait_for_events(system, **params) -> list[dict]:
@@ -183,7 +193,7 @@ def test_operator_is_refused_a_supervisors_action(system):
     assert system.get(f"/api/events/{target['id']}")["status"] == "unreviewed"
 
 
-def test_user_is_refused_another_districts_events(system):
+def test_user_is_refused_another_wards_events(system):
     q1 = wait_for_events(system, camera="q1-le-loi")[0]
     wait_for_events(system, camera="q3-vo-van-tan")
     with browser_page() as page:
@@ -203,7 +213,7 @@ def test_user_is_refused_another_districts_events(system):
         page.click(".tabs button[data-view=cameras]")
         page.wait_for_selector(".camera-card")
         assert page.locator(".camera-card .cam-name").all_inner_texts() == ["Võ Văn Tần"]
-        screenshot(page, "07-other-district-invisible")
+        screenshot(page, "07-other-ward-invisible")
 
 
 def test_zone_editor_round_trip(system):
@@ -247,15 +257,12 @@ def test_nightly_review_plays_and_seeks_clips(system):
     assert done, "no finished clip"
     target = done[0]
     with browser_page() as page:
-        sign_in(page, system, "sup1")
-        page.wait_for_selector("#conn[data-state=live]")
-        page.click(".tabs button[data-view=review]")
-        day = page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Ho_Chi_Minh'}).format(new Date())")
-        page.fill("#review-date", day)
-        page.dispatch_event("#review-date", "change")
+        review_today(page, system, "sup1")
         page.wait_for_selector(".review-row")
-        assert page.locator("#review-list h2").all_inner_texts() == ["Quận 1"]  # the supervisor's district only
-        assert page.locator(".digest-card h2").first.inner_text().startswith("Quận 1")
+        # the supervisor's ward only, and no city overview (that is for city-wide accounts)
+        assert page.locator("#review-list h2").all_inner_texts() == ["Phường Bến Thành"]
+        assert page.locator(".digest-card h2").first.inner_text().startswith("Phường Bến Thành")
+        assert page.locator("#overview").is_hidden()
         index = page.evaluate(
             "(id) => [...document.querySelectorAll('.review-row')].findIndex((r) => r.textContent.includes(''))", 0)
         page.click(f".review-row >> nth={index}")
@@ -278,5 +285,23 @@ def test_nightly_review_plays_and_seeks_clips(system):
         page.wait_for_function("!document.querySelector('#review-clip').paused", timeout=10_000)
         assert video.is_visible()
         csv_text = page.evaluate("async () => (await fetch(document.querySelector('#review-csv').href)).text()")
-        assert "district" in csv_text and "Quận 1" in csv_text and "Quận 3" not in csv_text
+        assert "ward,address" in csv_text and "Phường Bến Thành, Thành phố Hồ Chí Minh" in csv_text
+        assert "Bàn Cờ" not in csv_text
         screenshot(page, "09-nightly-review")
+
+
+def test_city_overview_and_ward_search(system):
+    """A city-wide account sees every ward's counts; typing a ward without its diacritics finds it."""
+    wait_for_events(system, camera="q1-le-loi")
+    wait_for_events(system, camera="q3-vo-van-tan")
+    with browser_page() as page:
+        review_today(page, system, "admin")
+        page.wait_for_selector("#overview .overview-table")
+        wards = page.locator("#overview tbody tr td:first-child").all_inner_texts()
+        assert wards == ["Phường Bàn Cờ", "Phường Bến Thành"]  # Vietnamese order
+        assert page.locator("#review-list h2").all_inner_texts() == ["Phường Bàn Cờ", "Phường Bến Thành"]
+        page.fill("#review-area-search", "ban co")
+        page.wait_for_function("document.querySelector('#review-area').value === 'Bàn Cờ'")
+        page.wait_for_function("[...document.querySelectorAll('#review-list h2')].map((h) => h.textContent)"
+                               ".join() === 'Phường Bàn Cờ'")
+        screenshot(page, "10-city-overview-ward-search")

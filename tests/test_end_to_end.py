@@ -52,7 +52,7 @@ class Service:
 
     def __enter__(self) -> Service:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-        # an operator who sees every district, and a token for this test's API calls
+        # an operator who sees every ward, and a token for this test's API calls
         cli = [sys.executable, "-m", "urbanwatch", "users"]
         subprocess.run([*cli, "add", "watcher", "--role", "admin", "--city-wide", "--password-stdin",
                         "-c", str(self.config_path)], input="watcher-password-1\n", text=True, check=True,
@@ -99,7 +99,7 @@ def curb_config(camera_url: str, model: Path, gt: dict, **ingest) -> dict:
         "ingest": {"offline_after_s": 3, "read_timeout_s": 2, "open_timeout_s": 3,
                    "backoff_initial_s": 0.5, "backoff_max_s": 2, **ingest},
         "cameras": [{
-            "id": "q1-le-loi", "name": "Lê Lợi – Nguyễn Huệ", "district": "Quận 1", "ward": "Bến Nghé",
+            "id": "q1-le-loi", "name": "Lê Lợi – Nguyễn Huệ", "ward": "Bến Thành",
             "url": camera_url, "detect": {"fps": 2},
             "zones": [{"name": zone["name"], "kind": "sidewalk", "polygon": zone["polygon"],
                        "dwell_s": gt["rules"]["encroachment_dwell_s"]}],
@@ -243,7 +243,7 @@ def test_dumping_reaches_the_console_with_its_owner(tmp_path, rtsp_camera, share
     config = {
         "detector": {"model": str(onnx_model)},
         "cameras": [{
-            "id": "hallway-1", "name": "Hành lang tầng 1", "district": "Quận 3", "url": cam.url("corridor"),
+            "id": "hallway-1", "name": "Hành lang tầng 1", "ward": "Bàn Cờ", "url": cam.url("corridor"),
             "detect": {"fps": 2},
             "zones": [{"name": zone["name"], "kind": "no_dumping", "polygon": zone["polygon"],
                        "unattended_s": gt["rules"]["dumping_unattended_s"]}],

@@ -82,11 +82,13 @@ def check_config(path: Annotated[Path, typer.Argument(help="Configuration file t
     for col in ("camera", "ward", "source", "detect", "zones"):
         table.add_column(col)
     for cam in settings.cameras:
+        from models.areas import address
         from models.cameras import mask_credentials
 
         size = f"{cam.detect.width}x{cam.detect.height}" if cam.detect.size else "native"
         zones = ", ".join(f"{z.name} ({z.kind})" for z in cam.zones) or "-"
-        table.add_row(cam.id, settings.areas.address(cam.ward), mask_credentials(cam.url),
+        table.add_row(cam.id, address(cam.ward, settings.areas.unit_kind(cam.ward), settings.areas.city),
+                      mask_credentials(cam.url),
                       f"{cam.detect.fps:g} fps, {size}", zones)
     console.print(table)
     a = settings.areas

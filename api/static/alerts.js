@@ -1,4 +1,5 @@
 // The alert feed and the review of one event: acknowledge, confirm, dismiss (also in bulk).
+import { areaLabel, inArea } from "/static/areas.js";
 import { api, ApiError } from "/static/api.js";
 import { fmtTime, t } from "/static/i18n.js";
 
@@ -13,7 +14,7 @@ export const alerts = {
   picked: new Set(), // ids ticked for bulk review
   offset: 0,
   total: 0,
-  filter: { type: "", status: "", camera: "" },
+  filter: { type: "", status: "", camera: "", area: "" },
   sound: localStorage.getItem("urbanwatch.sound") !== "off",
   maxId: 0,
 };
@@ -26,7 +27,7 @@ function can(role) {
 function matches(ev) {
   const f = alerts.filter;
   return (!f.type || ev.type === f.type) && (!f.status || ev.status === f.status) &&
-    (!f.camera || ev.camera_id === f.camera);
+    (!f.camera || ev.camera_id === f.camera) && (!f.area || inArea(ev.ward, f.area));
 }
 
 function objectText(ev) {
@@ -174,7 +175,7 @@ async function showDetail(id) {
   for (const b of ["#act-confirm", "#act-dismiss"]) $(b).hidden = !can("supervisor");
   const facts = [
     ["fact.camera", `${ev.camera_name} (${ev.camera_id})`],
-    ["fact.district", [ev.district, ev.ward].filter(Boolean).join(" / ")],
+    ["fact.ward", areaLabel(ev.ward)],
     ["fact.zone", ev.zone_name],
     ["fact.object", objectText(ev)],
     ["fact.started", fmtTime(ev.started_at, alerts.tz, true)],

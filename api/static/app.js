@@ -1,6 +1,7 @@
 // urbanwatch operator console: sign-in, live alerts and review, camera grid, zone editor.
 import { api, ApiError, setCsrf, whenSignedOut } from "/static/api.js";
 import * as A from "/static/alerts.js";
+import { areas, loadAreas, visibleAreas } from "/static/areas.js";
 import { cameras, cameraStatus, loadCameras, renderCameras } from "/static/cameras.js";
 import { fmtTime, lang, setLang, t, translatePage } from "/static/i18n.js";
 import { initReview, onReviewKey, openReview } from "/static/review.js";
@@ -52,7 +53,7 @@ async function signedIn(me) {
     const info = await api("/api/info");
     app.tz = A.alerts.tz = cameras.tz = info.timezone;
   } catch (e) { console.warn(e); }
-  await Promise.all([loadCameras(), A.load()]);
+  await Promise.all([loadAreas().then(fillAreaFilter), loadCameras(), A.load()]);
   api("/api/system/status").then((st) => {
     if (st.last_warning && st.media_free_percent < st.min_free_percent + 2) showWarning(st.last_warning);
   }).catch(() => {});
@@ -61,8 +62,19 @@ async function signedIn(me) {
   app.timers.push(setInterval(() => loadCameras().catch(() => {}), 5000));
 }
 
+// the live list by ward, commune or group: the caller's own, in Vietnamese order
+function fillAreaFilter() {
+  const sel = $("#filter-area");
+  sel.replaceChildren(new Option(t("filter.allareas"), ""));
+  for (const a of visibleAreas()) sel.append(new Option(a.label, a.name));
+  sel.value = A.alerts.filter.area;
+}
+
 function signedOut() {
   app.me = null;
+  areas.loaded = null; // the next account may see other wards
+  A.alerts.filter.area = "";
+  areas.byName.clear();
   for (const id of app.timers) clearInterval(id);
   app.timers = [];
   if (app.ws) {
@@ -146,7 +158,8 @@ async function main() {
   $("#logout").addEventListener("click", logout);
   $("#sound").addEventListener("click", A.toggleSound);
   $("#load-more").addEventListener("click", () => A.load(false));
-  for (const [id, key] of [["#filter-type", "type"], ["#filter-status", "status"], ["#filter-camera", "camera"]]) {
+  for (const [id, key] of [["#filter-type", "type"], ["#filter-status", "status"], ["#filter-camera", "camera"],
+    ["#filter-area", "area"]]) {
     $(id).addEventListener("change", (e) => { A.alerts.filter[key] = e.target.value; A.load(); });
   }
   $("#act-ack").addEventListener("click", () => A.acknowledge());

@@ -1,4 +1,5 @@
 // The camera grid: status, analysis rate and the latest picture of every camera in scope.
+import { areaLabel } from "/static/areas.js";
 import { api } from "/static/api.js";
 import { fmtTime, t } from "/static/i18n.js";
 
@@ -49,7 +50,7 @@ export function renderCameras() {
     const shed = cam.health?.shed > 0.1 ? t("camera.shed", { p: Math.round(cam.health.shed * 100) }) : "";
     // a separate recording stream that is down: alerts still come, but their clips would not
     const rec = cam.health?.recording === "offline" ? t("camera.recordingoffline") : "";
-    card.querySelector(".cam-sub").textContent = [cam.district, cam.ward, fps, shed, rec].filter(Boolean).join(" · ");
+    card.querySelector(".cam-sub").textContent = [areaLabel(cam.ward), fps, shed, rec].filter(Boolean).join(" · ");
     const img = card.querySelector("img");
     const src = `/api/cameras/${encodeURIComponent(cam.id)}/frame.jpg?t=${stamp}`;
     if (!$("#cameras-view").hidden && img.getAttribute("src") !== src) img.src = src;

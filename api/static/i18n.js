@@ -22,7 +22,15 @@ export const MESSAGES = {
     "review.repeat": "{camera} · {zone}: {n} lần",
     "review.by_camera": "Theo camera",
     "review.noclip": "Không có clip",
-    "filter.alldistricts": "Mọi quận",
+    "filter.allareas": "Mọi phường, xã",
+    "filter.areasearch": "Tìm phường, xã (vd. ben thanh)",
+    "overview.title": "Toàn thành phố – {from} đến {to}",
+    "overview.ward": "Phường, xã",
+    "overview.events": "Sự việc",
+    "overview.rate": "Tỉ lệ xác nhận",
+    "overview.repeats": "Điểm tái diễn",
+    "overview.most": "Nhiều điểm tái diễn nhất",
+    "overview.none": "Không có sự việc nào.",
     "detail.evidence": "Tải hồ sơ chứng cứ (.zip)",
     "banner.low_disk": "Ổ lưu trữ sắp đầy: còn {free}% trống. Đã xoá sớm dữ liệu của {n} sự việc chưa xử lý/đã bác bỏ.",
     "banner.still_low": " Chỉ còn chứng cứ đã xác nhận – cần thêm dung lượng!",
@@ -84,7 +92,7 @@ export const MESSAGES = {
     "detail.timeline": "Diễn biến",
     "fact.id": "Mã sự kiện",
     "fact.camera": "Camera",
-    "fact.district": "Quận / Phường",
+    "fact.ward": "Phường / xã",
     "fact.zone": "Khu vực",
     "fact.object": "Đối tượng",
     "fact.started": "Bắt đầu",
@@ -137,7 +145,15 @@ export const MESSAGES = {
     "review.repeat": "{camera} · {zone}: {n} times",
     "review.by_camera": "By camera",
     "review.noclip": "No clip",
-    "filter.alldistricts": "All districts",
+    "filter.allareas": "All wards and communes",
+    "filter.areasearch": "Find a ward or commune (e.g. ben thanh)",
+    "overview.title": "Whole city – {from} to {to}",
+    "overview.ward": "Ward / commune",
+    "overview.events": "Incidents",
+    "overview.rate": "Confirmation rate",
+    "overview.repeats": "Repeat locations",
+    "overview.most": "Most repeat locations",
+    "overview.none": "No incidents.",
     "detail.evidence": "Download the evidence package (.zip)",
     "banner.low_disk": "Media disk nearly full: {free}% free. Media of {n} unreviewed/dismissed incidents were removed early.",
     "banner.still_low": " Only confirmed evidence is left – add storage!",
@@ -199,7 +215,7 @@ export const MESSAGES = {
     "detail.timeline": "Timeline",
     "fact.id": "Event id",
     "fact.camera": "Camera",
-    "fact.district": "District / ward",
+    "fact.ward": "Ward / commune",
     "fact.zone": "Zone",
     "fact.object": "Object",
     "fact.started": "Started",
@@ -252,6 +268,9 @@ export function t(key, params = {}) {
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) {
     el.textContent = t(el.dataset.i18n);
+  }
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
   }
 }
 

@@ -1,7 +1,8 @@
-// The nightly review: a chosen day's incidents by district and camera, clips inline, the digest.
+// The nightly review: a chosen day's incidents by ward and camera, clips inline, the digest; for
+// city-wide accounts, the city overview.
 import { api } from "/static/api.js";
 import { alerts, upsert } from "/static/alerts.js";
-import { cameras } from "/static/cameras.js";
+import { areaLabel, areas, viCompare, visibleAreas } from "/static/areas.js";
 import { fmtTime, t } from "/static/i18n.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -21,26 +22,33 @@ function nextDay(day) {
 
 function params() {
   const q = new URLSearchParams({ date: rv.day });
-  const district = $("#review-district").value;
-  if (district) q.append("district", district);
+  const area = $("#review-area").value;
+  if (area) q.append("area", area);
   return q;
+}
+
+// the area choice, narrowed by what is typed: diacritics and case do not matter ("ben thanh")
+function fillAreas(query = "") {
+  const sel = $("#review-area");
+  const chosen = sel.value;
+  const found = visibleAreas(query);
+  sel.replaceChildren(new Option(t("filter.allareas"), ""));
+  for (const a of found) sel.append(new Option(a.label, a.name));
+  if (query && found.length === 1) sel.value = found[0].name;
+  else sel.value = found.some((a) => a.name === chosen) ? chosen : "";
+  return sel.value !== chosen;
 }
 
 export async function openReview() {
   if (!$("#review-date").value) $("#review-date").value = localDay(-1); // last night, by default
-  const districts = [...new Set([...cameras.list.values()].map((c) => c.district))].sort();
-  const sel = $("#review-district");
-  const chosen = sel.value;
-  sel.replaceChildren(new Option(t("filter.alldistricts"), ""));
-  for (const d of districts) sel.append(new Option(d, d));
-  sel.value = chosen;
+  fillAreas($("#review-area-search").value);
   await loadDay();
 }
 
 async function loadDay() {
   rv.day = $("#review-date").value;
   const q = new URLSearchParams({ since: `${rv.day}T00:00:00`, until: `${nextDay(rv.day)}T00:00:00`, limit: 500 });
-  for (const [id, key] of [["#review-district", "district"], ["#review-type", "type"], ["#review-status", "status"]]) {
+  for (const [id, key] of [["#review-area", "area"], ["#review-type", "type"], ["#review-status", "status"]]) {
     if ($(id).value) q.append(key, $(id).value);
   }
   const items = [];
@@ -50,14 +58,15 @@ async function loadDay() {
     items.push(...page.items);
     if (items.length >= page.total || !page.items.length) break;
   }
-  // by district, then camera, then time of day
-  items.sort((a, b) => a.district.localeCompare(b.district) || a.camera_name.localeCompare(b.camera_name)
+  // by ward (Vietnamese order), then camera, then time of day
+  items.sort((a, b) => viCompare(a.ward, b.ward) || viCompare(a.camera_name, b.camera_name)
     || a.raised_at.localeCompare(b.raised_at));
   rv.items = items;
   rv.current = -1;
   $("#review-csv").href = `/api/digest.csv?${params()}`;
   renderList();
   renderDigest(await api(`/api/digest?${params()}`));
+  renderOverview(alerts.me?.city_wide ? await api(`/api/digest/overview?date=${rv.day}&days=7`) : null);
   $("#review-item").replaceChildren(Object.assign(document.createElement("p"), { className: "empty", textContent: t("review.pick") }));
 }
 
@@ -68,13 +77,13 @@ function renderList() {
     root.append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("review.none") }));
     return;
   }
-  let district = null;
+  let ward = null;
   let camera = null;
   rv.items.forEach((ev, i) => {
-    if (ev.district !== district) {
-      district = ev.district;
+    if (ev.ward !== ward) {
+      ward = ev.ward;
       camera = null;
-      root.append(Object.assign(document.createElement("h2"), { textContent: district }));
+      root.append(Object.assign(document.createElement("h2"), { textContent: areaLabel(ward) }));
     }
     if (ev.camera_id !== camera) {
       camera = ev.camera_id;
@@ -108,7 +117,7 @@ function bar(label, counts, max) {
 function renderDigest(data) {
   const root = $("#digest");
   root.replaceChildren();
-  for (const d of data.districts) {
+  for (const d of data.wards) {
     const card = document.createElement("article");
     card.className = "digest-card";
     const rate = d.confirmation_rate == null ? "–" : `${Math.round(d.confirmation_rate * 100)}%`;
@@ -118,7 +127,7 @@ function renderDigest(data) {
     card.innerHTML = `<h2></h2><p class="digest-line"></p><p class="digest-line"></p>
       <h3>${t("review.by_camera")}</h3><div class="bars">${cams.map((c) => bar(c.name, c.by_type, max)).join("")}</div>
       <h3>${t("review.repeats")}</h3><ul class="repeats"></ul>`;
-    card.querySelector("h2").textContent = `${d.district} – ${t("review.events", { n: d.events })}`;
+    card.querySelector("h2").textContent = `${d.label} – ${t("review.events", { n: d.events })}`;
     const lines = card.querySelectorAll(".digest-line");
     lines[0].textContent = types;
     lines[1].textContent = `${t("review.rate")}: ${rate} (${t("status.confirmed")} ${d.by_status.confirmed || 0}, ${t("status.dismissed")} ${d.by_status.dismissed || 0}, ${t("status.unreviewed")} ${d.by_status.unreviewed || 0})`;
@@ -129,6 +138,39 @@ function renderDigest(data) {
     if (!d.repeat_locations.length) ul.append(Object.assign(document.createElement("li"), { textContent: "–" }));
     root.append(card);
   }
+}
+
+// the city at a glance: every ward's week, and where violations keep coming back
+function renderOverview(data) {
+  const root = $("#overview");
+  root.hidden = !data;
+  root.replaceChildren();
+  if (!data) return;
+  const h = document.createElement("h2");
+  h.textContent = `${data.city || areas.city} · ${t("overview.title", { from: data.from, to: data.to })}`;
+  root.append(h);
+  if (!data.wards.length) {
+    root.append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("overview.none") }));
+    return;
+  }
+  const most = document.createElement("p");
+  most.className = "overview-most";
+  most.textContent = `${t("overview.most")}: ` + (data.most_repeats.map((w) => `${w.label} (${w.repeat_locations})`).join(", ") || "–");
+  root.append(most);
+  const table = document.createElement("table");
+  table.className = "overview-table";
+  const head = table.createTHead().insertRow();
+  for (const k of ["overview.ward", "overview.events", "overview.rate", "overview.repeats"]) {
+    head.append(Object.assign(document.createElement("th"), { textContent: t(k) }));
+  }
+  const body = table.createTBody();
+  for (const w of data.wards) {
+    const row = body.insertRow();
+    const rate = w.confirmation_rate == null ? "–" : `${Math.round(w.confirmation_rate * 100)}%`;
+    for (const v of [w.label, w.events, rate, w.repeat_locations]) row.insertCell().textContent = String(v);
+    row.dataset.ward = w.ward;
+  }
+  root.append(table);
 }
 
 function pick(i) {
@@ -213,7 +255,10 @@ export function onReviewKey(e) {
 }
 
 export function initReview() {
-  for (const id of ["#review-date", "#review-district", "#review-type", "#review-status"]) {
+  for (const id of ["#review-date", "#review-area", "#review-type", "#review-status"]) {
     $(id).addEventListener("change", loadDay);
   }
+  $("#review-area-search").addEventListener("input", (e) => {
+    if (fillAreas(e.target.value)) loadDay();
+  });
 }

@@ -11,9 +11,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from models.areas import address
-from models.vietnamese import fold
-
 from .base import Section
 
 BUILTIN_AREAS = Path(__file__).parent / "areas" / "ho-chi-minh-city.yaml"
@@ -80,7 +77,9 @@ class AreasConfig(Section):
             extra = sorted(set(loaded) - allowed) if isinstance(loaded, dict) else []
             raise ValueError(f"file: {path} must be a mapping of {', '.join(sorted(allowed))}"
                              + (f" (unknown: {', '.join(map(str, extra))})" if extra else ""))
-        merged = dict(data, file=path)
+        # read once: the lists now hold the file's content, and a worker process that validates
+        # this section again (from its dump) must not add the file a second time
+        merged = dict(data, file=None)
         for key in (*_LISTS, "groups"):
             file_part, inline = loaded.get(key) or [], data.get(key) or []
             if not isinstance(file_part, list) or not isinstance(inline, list):
@@ -128,9 +127,11 @@ class AreasConfig(Section):
 
     def suggest(self, name: str) -> list[str]:
         """Units whose name reads the same without diacritics and case: what was probably meant."""
-        key = fold(name)
-        return [n for n, _ in self.units() if fold(n) == key]
+        key = _bare(name)
+        return [n for n, _ in self.units() if _bare(n) == key]
 
-    def address(self, ward: str) -> str:
-        """The administrative address: "Phường Bến Thành, Thành phố Hồ Chí Minh"."""
-        return address(ward, self.unit_kind(ward), self.city)
+
+def _bare(text: str) -> str:
+    """Lower case, no diacritics (the search rules themselves are models.vietnamese's)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D").lower())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())

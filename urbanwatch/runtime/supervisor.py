@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def assign_cameras(camera_ids: list[str], processes: int) -> list[list[str]]:
-    """Round-robin: neighbouring cameras of a district land on different processes."""
+    """Round-robin: neighbouring cameras of a ward land on different processes."""
     n = max(1, min(processes, len(camera_ids)))
     return [camera_ids[i::n] for i in range(n)]
 

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from models import Database
+from models.areas import address
 from models.cameras import active_zones, update_health, zones_version
 from models.events import active_events, announce_update, end_event, recording_events
 from models.media import MediaStore
@@ -149,7 +150,7 @@ class Worker:
         return CameraInfo(
             id=cam.id,
             name=cam.name,
-            address=self.settings.areas.address(cam.ward),
+            address=address(cam.ward, self.settings.areas.unit_kind(cam.ward), self.settings.areas.city),
             zone_ids=zone_ids,
             zone_polygons={z["name"]: np.asarray(z["polygon"], np.float32) for z in zones},
             zone_kinds={z["name"]: z["kind"] for z in zones},
