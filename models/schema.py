@@ -237,3 +237,17 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class FailedWrite(Base):
+    """A worker's write that could never succeed (a dead letter): kept, with its traceback, for an
+    admin to see, instead of blocking every write after it."""
+
+    __tablename__ = "failed_writes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    worker: Mapped[str] = mapped_column(String(64))
+    what: Mapped[str] = mapped_column(Text)  # "new event on cam1", "clip ...", "status of cam2"
+    error: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str] = mapped_column(Text)

@@ -15,7 +15,7 @@ CHANNEL = "urbanwatch:feed"
 
 
 class FeedNotifier:
-    """Publishes the id of a committed feed entry (workers)."""
+    """Says that the feed has new committed entries (workers)."""
 
     def __init__(self, redis_url: str | None):
         self._redis = None
@@ -24,11 +24,11 @@ class FeedNotifier:
 
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
 
-    def publish(self, feed_id: int) -> None:
+    def publish(self) -> None:
         if self._redis is None:
             return
         try:
-            self._redis.publish(CHANNEL, str(feed_id))
+            self._redis.publish(CHANNEL, "new")
         except Exception as exc:  # the poll fallback still delivers; never lose the worker over it
             log.warning("feed notification failed: %s", exc)
 

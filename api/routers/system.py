@@ -1,10 +1,12 @@
 import shutil
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import feed
+from models.failed_writes import failed_write_to_dict, list_failed_writes
 from models.schema import FeedEntry
 from models.serialize import feed_message
 from urbanwatch import __version__
@@ -19,6 +21,17 @@ router = APIRouter(prefix="/api", tags=["system"])
 @router.get("/info", summary="What the console needs to know about this installation")
 def info(settings: Settings = Depends(get_settings)) -> dict:
     return {"version": __version__, "timezone": settings.timezone, "default_language": "vi"}
+
+
+@router.get("/system/failed-writes", summary="Writes the workers set aside because they could never succeed, "
+            "newest first, with their tracebacks (admins)")
+def failed_writes(
+    session: Session = Depends(get_session),
+    p: Principal = Depends(admin),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[dict]:
+    return [failed_write_to_dict(f) for f in list_failed_writes(session, limit, offset)]
 
 
 @router.get("/health", summary="Liveness: the database answers")

@@ -50,7 +50,10 @@ export function renderCameras() {
     const shed = cam.health?.shed > 0.1 ? t("camera.shed", { p: Math.round(cam.health.shed * 100) }) : "";
     // a separate recording stream that is down: alerts still come, but their clips would not
     const rec = cam.health?.recording === "offline" ? t("camera.recordingoffline") : "";
-    card.querySelector(".cam-sub").textContent = [areaLabel(cam.ward), fps, shed, rec].filter(Boolean).join(" · ");
+    // the worker's writes waiting for the database, or set aside for good: alerts may be late or missing
+    const writes = cam.health?.write_backlog > 0 ? t("camera.backlog", { n: cam.health.write_backlog })
+      : cam.health?.write_failed > 0 ? t("camera.writefailed", { n: cam.health.write_failed }) : "";
+    card.querySelector(".cam-sub").textContent = [areaLabel(cam.ward), fps, shed, rec, writes].filter(Boolean).join(" · ");
     const img = card.querySelector("img");
     const src = `/api/cameras/${encodeURIComponent(cam.id)}/frame.jpg?t=${stamp}`;
     if (!$("#cameras-view").hidden && img.getAttribute("src") !== src) img.src = src;

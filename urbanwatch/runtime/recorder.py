@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import numpy as np
 from models import Database
 from models.cameras import record_status_change
 from models.events import NewEvent, announce_update, create_event, end_event, event_by_clip
+from models.failed_writes import record_failed_write
 from models.media import MediaStore
 from models.serialize import iso
 from models.types import from_epoch
@@ -28,6 +28,7 @@ from vision.annotate import annotate, encode_jpeg, format_local_time
 from vision.violations import RuleEvent, Violation
 
 from .evidence import Provenance, record_clip, record_snapshots, write_package
+from .write_queue import Job, WriteQueue, WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Recorder:
         notifier: FeedNotifier,
         provenance: Provenance,
         request_clip: ClipRequester | None = None,
+        worker: str = "worker",
     ):
         self.db = db
         self.media = media
@@ -72,8 +74,8 @@ class Recorder:
         self.request_clip = request_clip
         self.cameras: dict[str, CameraInfo] = {}
         self._event_ids: dict[tuple[str, str, int], int] = {}  # (camera, zone, violation id) -> event id
-        self._pending: deque[tuple[str, Callable[[], int | None]]] = deque()
-        self._retry_at = 0.0
+        self.worker = worker
+        self._writes = WriteQueue(self._set_aside)
 
     # ------------------------------------------------------------------ inputs
     def add_camera(self, info: CameraInfo) -> None:
@@ -87,44 +89,43 @@ class Recorder:
         for ev in events:
             if ev.kind == "raised":
                 job = self._prepare_raised(camera_id, frame, ev.violation)
-                self._pending.append((f"new event on {camera_id}", job))
+                self._writes.put(f"new event on {camera_id}", job)
             else:
                 key = (camera_id, ev.violation.zone, ev.violation.id)
-                self._pending.append((f"end of an event on {camera_id}", self._ended_job(key, ev.violation)))
+                self._writes.put(f"end of an event on {camera_id}", self._ended_job(key, ev.violation))
         self.flush()
 
     def camera_state(self, camera_id: str, state: str, at: float, detail: str | None) -> None:
-        def job() -> int | None:
+        def job() -> bool:
             with self.db.write() as s:
-                change = record_status_change(s, camera_id, state, from_epoch(at), detail)
-            return -1 if change else None
+                return record_status_change(s, camera_id, state, from_epoch(at), detail) is not None
 
-        self._pending.append((f"status of {camera_id}", job))
+        self._writes.put(f"status of {camera_id} ({state})", job, supersedable=True)
         self.flush()
 
     # ------------------------------------------------------------------ work
     def flush(self) -> None:
-        """Runs pending writes in order; stops at the first failure and retries later."""
-        now = time.time()
-        if self._pending and now < self._retry_at:
-            return
-        while self._pending:
-            what, job = self._pending[0]
-            try:
-                feed_id = job()
-            except Exception as exc:
-                self._retry_at = now + 2.0
-                log.error("could not store %s (%d waiting), will retry: %s", what, len(self._pending), exc)
-                return
-            self._pending.popleft()
-            if feed_id:
-                self.notifier.publish(feed_id)
+        """Runs pending writes in order (see WriteQueue: retried while the database is away, set
+        aside when they can never succeed); consoles are woken when something was announced."""
+        if self._writes.run():
+            self.notifier.publish()
+
+    def _set_aside(self, what: str, error: BaseException) -> None:
+        """A dead letter, stored where admins see it (GET /api/system/failed-writes)."""
+        try:
+            with self.db.write() as s:
+                record_failed_write(s, self.worker, what, error)
+        except Exception as exc:  # noqa: BLE001 - the log line written by the queue is then all there is
+            log.error("could not record the failed write either: %s", exc)
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._writes)
 
-    def _prepare_raised(self, camera_id: str, frame: Frame, v: Violation) -> Callable[[], int | None]:
+    def write_stats(self) -> WriteStats:
+        return self._writes.stats()
+
+    def _prepare_raised(self, camera_id: str, frame: Frame, v: Violation) -> Job:
         satisfied_at = time.time()  # wall clock when the rule fired (after detection)
         cam = self.cameras[camera_id]
         raised = from_epoch(v.raised_at)
@@ -178,7 +179,7 @@ class Recorder:
         )
         key = (camera_id, v.zone, v.id)
 
-        def job() -> int:
+        def job() -> bool:
             with self.db.write() as s:
                 event = create_event(s, new)
                 event_id = event.id
@@ -186,38 +187,38 @@ class Recorder:
                 write_package(s, self.media, event, self.provenance)
             self._event_ids[key] = event_id
             log.info("event %d: %s on %s/%s (%s)", event_id, v.type, camera_id, v.zone, v.class_name)
-            return event_id
+            return True
 
         return job
 
     def clip_finished(self, result: ClipResult) -> None:
         """A clip is done (or cut short): store its state and hash, rewrite the package, announce."""
 
-        def job() -> int | None:
+        def job() -> bool:
             with self.db.write() as s:
                 event = event_by_clip(s, self._clip_path(result))
                 if event is None:
                     log.warning("clip %s belongs to no stored event", result.path)
-                    return None
+                    return False
                 record_clip(s, self.media, event, result)
                 write_package(s, self.media, event, self.provenance)
                 announce_update(s, event)
-                return event.id
+                return True
 
-        self._pending.append((f"clip {result.clip_id}", job))
+        self._writes.put(f"clip {result.clip_id}", job)
         self.flush()
 
     def _clip_path(self, result: ClipResult) -> str:
         return result.path.resolve().relative_to(self.media.root).as_posix()
 
-    def _ended_job(self, key: tuple[str, str, int], v: Violation) -> Callable[[], int | None]:
-        def job() -> int | None:
+    def _ended_job(self, key: tuple[str, str, int], v: Violation) -> Job:
+        def job() -> bool:
             event_id = self._event_ids.get(key)
             if event_id is None:
-                return None
+                return False
             with self.db.write() as s:
                 end_event(s, event_id, from_epoch(v.ended_at or time.time()), v.end_reason or "left")
             del self._event_ids[key]
-            return event_id
+            return True
 
         return job

@@ -88,7 +88,7 @@ class Worker:
                                 ev.pre_roll_s, ev.post_roll_s, settings.areas.city)
         self.media = MediaStore(settings.storage.resolved_media_dir)
         self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
-                                 self._request_clip if ev.clips else None)
+                                 self._request_clip if ev.clips else None, worker=name)
         # On a CPU, several single-threaded runs of the network at once use the cores better than
         # one run spread over them (measured: 83 against 50 images/s on 2 cores at 320 pixels).
         cpu = det.device == "cpu"
@@ -348,10 +348,11 @@ class Worker:
                 at = now if h.state == CameraState.OFFLINE else (h.last_frame_at or now)
                 self.recorder.camera_state(run.config.id, state, at, detail)
                 run.reported = state
+        writes = self.recorder.write_stats().to_dict()  # this worker's, shown with each of its cameras
         try:
             with self.db.write() as s:
                 for h in healths:
-                    update_health(s, h.camera_id, h.to_dict(), from_epoch(now))
+                    update_health(s, h.camera_id, {**h.to_dict(), **writes}, from_epoch(now))
         except Exception as exc:
             log.warning("%s: could not store camera health: %s", self.name, exc)
 
