@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from fastapi import Depends, HTTPException, Request, WebSocket
 from sqlalchemy.orm import Session
@@ -33,6 +35,11 @@ class Principal:
     scope: Scope
     via: str  # "session" or "token"
     csrf: str | None = None
+    session_id: int | None = None  # the browser session it signed in with
+
+    def revoked_by(self, message: dict) -> bool:
+        """An auth.revoked feed entry that may concern these credentials (check them again)."""
+        return message.get("user_id") == self.user.id and message.get("session_id") in (None, self.session_id)
 
     @property
     def role(self) -> str:
@@ -57,7 +64,29 @@ def wards_asked(session: Session, p: Principal, ward: list[str] | None, area: li
 
 
 def client_ip(request: Request | WebSocket) -> str:
-    return request.client.host if request.client else "?"
+    """The client's address: the peer, or, behind a configured proxy (`server.trusted_proxies`), the
+    last address in X-Forwarded-For that is not one of those proxies."""
+    peer = request.client.host if request.client else "?"
+    trusted = _networks(tuple(request.app.state.settings.server.trusted_proxies))
+    if not trusted or not _within(peer, trusted):
+        return peer
+    for hop in reversed([h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]):
+        if not _within(hop, trusted):
+            return hop[:64]
+    return peer
+
+
+@cache
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
 
 
 def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Principal | None:
@@ -74,11 +103,10 @@ def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Pri
             sess = resolve_session(s, cookie)
             if sess is None:
                 return None
-            user = sess.user
-            csrf = sess.csrf_token
+            user, csrf, session_id = sess.user, sess.csrf_token, sess.id
             scope = Scope.of(user, s)
             s.expunge_all()
-            return Principal(user, scope, "session", csrf)
+            return Principal(user, scope, "session", csrf, session_id)
     return None
 
 

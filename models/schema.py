@@ -170,6 +170,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))  # exempt from the account-wide sign-in cap
 
 
 class UserSession(Base):

@@ -15,7 +15,7 @@ class LiveServer:
     def __init__(self, app):
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    ws_ping_interval=None))
+                                                    ws_ping_interval=None, proxy_headers=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

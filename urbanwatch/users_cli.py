@@ -129,15 +129,31 @@ def enable(username: str, config: ConfigOption = Path("config.yaml")) -> None:
     _set_active(username, True, config)
 
 
+@users_app.command("unlock")
+def unlock(username: str, config: ConfigOption = Path("config.yaml")) -> None:
+    """Clear an account's failed sign-ins, so that it can sign in again at once."""
+    from models import audit
+    from models.users import clear_failures, get_user
+
+    db = _db(config)
+    with db.write() as s:
+        u = get_user(s, username)
+        if u is None:
+            _fail(f"no user {username}")
+        n = clear_failures(s, u.username)
+        audit.record(s, None, "user.unlock", "user", u.id, note=f"urbanwatch users unlock ({n} failures cleared)")
+    console.print(f"{username}: {n} failed sign-ins cleared")
+
+
 @users_app.command("password")
 def password(
     username: str,
     password_stdin: Annotated[bool, typer.Option(help="Read the new password from standard input.")] = False,
     config: ConfigOption = Path("config.yaml"),
 ) -> None:
-    """Set a new password for an account."""
+    """Set a new password for an account; every session and token it had ends (open consoles too)."""
     from models import audit
-    from models.users import UserError, check_password_policy, get_user, hash_password
+    from models.users import UserError, change_password, check_password_policy, get_user
 
     db = _db(config)
     new = _password(password_stdin)
@@ -149,9 +165,9 @@ def password(
         u = get_user(s, username)
         if u is None:
             _fail(f"no user {username}")
-        u.password_hash = hash_password(new)
+        change_password(s, u, new)
         audit.record(s, None, "user.password", "user", u.id, note="urbanwatch users password")
-    console.print(f"password of {username} changed")
+    console.print(f"password of {username} changed; its sessions and tokens ended")
 
 
 @users_app.command("token")

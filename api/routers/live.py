@@ -6,6 +6,8 @@ import contextlib
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
+from models.users import REVOKED
+
 from ..feed_hub import FeedHub, Subscription
 from ..security import Principal, websocket_principal
 
@@ -13,31 +15,49 @@ router = APIRouter(tags=["live"])
 
 
 def _visible(p: Principal, message: dict) -> bool:
+    if message.get("type") == REVOKED:  # for API servers only
+        return False
     ward = message.get("ward")
     return ward is None or p.scope.allows(ward)  # system messages are for everyone
 
 
+class SignedOut(Exception):
+    """The credentials this socket was opened with ended (sign-out, disabled account, new password)."""
+
+
+async def _check_still_signed_in(websocket: WebSocket, p: Principal, message: dict) -> None:
+    """Asked again rather than trusted: an old revocation replayed to a new sign-in changes nothing."""
+    if message.get("type") == REVOKED and p.revoked_by(message):
+        if await asyncio.to_thread(websocket_principal, websocket) is None:
+            raise SignedOut
+
+
 async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, p: Principal, since: int | None) -> None:
     cursor = hub.last_id if since is None else since
-    if since is not None:
+    try:
+        if since is not None:
+            while True:
+                backlog = await hub.replay(cursor)
+                for message in backlog:
+                    await _check_still_signed_in(websocket, p, message)
+                    if _visible(p, message):
+                        await websocket.send_json(message)
+                    cursor = message["id"]
+                if len(backlog) < 500:
+                    break
         while True:
-            backlog = await hub.replay(cursor)
-            for message in backlog:
-                if _visible(p, message):
-                    await websocket.send_json(message)
-                cursor = message["id"]
-            if len(backlog) < 500:
-                break
-    while True:
-        message = await sub.queue.get()
-        if message is None:
-            await websocket.close(code=1013, reason="too slow: reconnect with since")
-            return
-        if message["id"] <= cursor:  # already sent from the backlog
-            continue
-        if _visible(p, message):
-            await websocket.send_json(message)
-        cursor = message["id"]
+            message = await sub.queue.get()
+            if message is None:
+                await websocket.close(code=1013, reason="too slow: reconnect with since")
+                return
+            if message["id"] <= cursor:  # already sent from the backlog
+                continue
+            await _check_still_signed_in(websocket, p, message)
+            if _visible(p, message):
+                await websocket.send_json(message)
+            cursor = message["id"]
+    except SignedOut:
+        await websocket.close(code=4401, reason="signed out")
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from models import audit
 from models.schema import User
-from models.users import UserError, checked_areas, create_user, list_users, set_active, user_to_dict
+from models.users import UserError, checked_areas, clear_failures, create_user, list_users, set_active, user_to_dict
 
 from ..security import Principal, admin, client_ip
 
@@ -49,6 +49,18 @@ def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> 
         out = user_to_dict(u)
         audit.record(s, s.get(User, p.user.id), "user.create", "user", u.id, None, out, ip=client_ip(request))
     return out
+
+
+@router.post("/{user_id}/unlock", summary="Clear an account's failed sign-ins")
+def unlock_user(user_id: int, request: Request, p: Principal = Depends(admin)) -> dict:
+    with request.app.state.db.write() as s:
+        u = s.get(User, user_id)
+        if u is None:
+            raise HTTPException(404, f"no user {user_id}")
+        n = clear_failures(s, u.username)
+        audit.record(s, s.get(User, p.user.id), "user.unlock", "user", u.id, note=f"{n} failures cleared",
+                     ip=client_ip(request))
+    return {"cleared": n}
 
 
 @router.patch("/{user_id}", summary="Change role, areas or status of an account")

@@ -67,8 +67,9 @@ def run_service(settings: Settings, log_level: str = "INFO") -> None:
     app.state.supervisor = supervisor
     try:
         log.info("console at http://%s:%d/", settings.server.host, settings.server.port)
+        # proxy_headers off: the API itself decides whose X-Forwarded-For to believe (trusted_proxies)
         uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="warning",
-                    ws_ping_interval=20, ws_ping_timeout=20)
+                    ws_ping_interval=20, ws_ping_timeout=20, proxy_headers=False)
     finally:
         log.info("stopping workers")
         purging.stop()

@@ -1,4 +1,4 @@
-"""failed writes: a worker's dead letters
+"""failed writes (a worker's dead letters); the address of each user's last sign-in
 
 Revision ID: 0005
 Revises: 0004
@@ -25,8 +25,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_failed_writes_at'), 'failed_writes', ['at'], unique=False)
+    op.add_column('users', sa.Column('last_login_ip', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    op.execute('ALTER TABLE users DROP COLUMN last_login_ip')
     op.drop_index(op.f('ix_failed_writes_at'), table_name='failed_writes')
     op.drop_table('failed_writes')
