@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from models import Database
 from streams.notify import FeedWaiter
@@ -15,9 +17,11 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from .feed_hub import FeedHub
+from .params import RejectNul
 from .routers import areas, audit, auth, cameras, events, evidence, live, media, review, system, users
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, db: Database | None = None, poll_s: float | None = None) -> FastAPI:
@@ -48,6 +52,15 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RejectNul)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        """The last net under api/params.py: a value the database cannot hold is the caller's
+        mistake (422), not the server's."""
+        log.warning("%s %s: value out of range: %s", request.method, request.url.path, str(exc).splitlines()[0])
+        return JSONResponse({"detail": "a value in the request is out of range"}, 422)
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:

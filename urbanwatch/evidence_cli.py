@@ -11,6 +11,7 @@ from rich.table import Table
 
 console = Console()
 err = Console(stderr=True)
+MAX_EVENT_ID = 2**31 - 1  # event ids are INTEGER columns
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="URBANWATCH_CONFIG", help="Configuration file (YAML).")
@@ -24,27 +25,39 @@ def verify(
     """Check that an event's evidence files are exactly as they were made.
 
     Each file's SHA-256 is recomputed and compared with the one recorded when the file was made.
-    Prints every file with its status; exits 0 when the package is intact, 1 when a file was
-    modified or is missing, 2 when there is no such event.
+    Prints every file with its status. Exit codes: 0 the package is intact, 1 a file was modified or
+    is missing, 2 there is no such event, 3 the check could not be made (database, configuration).
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from models.events import get_event
     from models.evidence import verify as check
     from models.media import MediaStore
 
     from .cli import _load
 
-    settings = _load(config)
+    try:
+        settings = _load(config)
+    except typer.Exit:
+        raise typer.Exit(3) from None
     from models import Database
 
+    if not 1 <= event_id <= MAX_EVENT_ID:
+        err.print(f"[red]error[/red] no event {event_id}")
+        raise typer.Exit(2)
     db = Database(settings.storage.resolved_database_url)
     media = MediaStore(settings.storage.resolved_media_dir, create=False)
-    with db.session() as s:
-        event = get_event(s, event_id)
-        if event is None:
-            err.print(f"[red]error[/red] no event {event_id}")
-            raise typer.Exit(2)
-        checks = check(s, media, event_id)
-        purged = event.media_purged_at
+    try:
+        with db.session() as s:
+            event = get_event(s, event_id)
+            if event is None:
+                err.print(f"[red]error[/red] no event {event_id}")
+                raise typer.Exit(2)
+            checks = check(s, media, event_id)
+            purged = event.media_purged_at
+    except (SQLAlchemyError, OSError) as exc:
+        err.print(f"[red]error[/red] could not check: {str(exc).splitlines()[0]}", highlight=False)
+        raise typer.Exit(3) from None
     table = Table(title=f"evidence of event {event_id}")
     for col in ("file", "kind", "recorded SHA-256", "status"):
         table.add_column(col)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from models.audit import entries, entry_to_dict
 
+from ..params import Offset
 from ..security import Principal, admin
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -18,7 +19,7 @@ def audit_log(
     target_type: Annotated[str | None, Query(description="event, user, camera")] = None,
     target_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict]:
     with request.app.state.db.session() as s:
         return [entry_to_dict(e) for e in entries(s, target_type, target_id, limit, offset)]

@@ -13,6 +13,7 @@ from models.serialize import event_to_dict, feed_message
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
+from ..params import EventId, IdList, Moment, Offset
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -53,10 +54,10 @@ def events(
     area: Annotated[list[str] | None, Query(description="Ward, commune or group of them; diacritics optional "
                                               "(repeatable)")] = None,
     zone: Annotated[str | None, Query(description="Zone name")] = None,
-    since: Annotated[datetime | None, Query(description="Raised at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="Raised before (ISO 8601)")] = None,
+    since: Annotated[Moment | None, Query(description="Raised at or after (ISO 8601)")] = None,
+    until: Annotated[Moment | None, Query(description="Raised before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict:
     since, until = _aware(since, settings.timezone), _aware(until, settings.timezone)
     if since and until and since >= until:
@@ -70,12 +71,12 @@ def events(
 
 
 @router.get("/{event_id}", summary="One event")
-def event(event_id: int, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+def event(event_id: EventId, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
     return event_to_dict(visible_event(session, p, event_id))
 
 
 @router.get("/{event_id}/timeline", summary="Everything that happened to an event, oldest first")
-def timeline(event_id: int, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
+def timeline(event_id: EventId, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
     e = visible_event(session, p, event_id)
     items = []
     for entry in feed.for_event(session, e.id):
@@ -90,7 +91,7 @@ def timeline(event_id: int, session: Session = Depends(get_session), p: Principa
 
 
 @router.post("/{event_id}/ack", summary="Acknowledge an alert (operators and up)")
-def ack(event_id: int, request: Request, p: Principal = Depends(signed_in)) -> dict:
+def ack(event_id: EventId, request: Request, p: Principal = Depends(signed_in)) -> dict:
     with request.app.state.db.write() as s:
         e = visible_event(s, p, event_id)
         acknowledge(s, e, s.get(User, p.user.id), client_ip(request))
@@ -104,11 +105,11 @@ class ReviewBody(BaseModel):
 
 
 class BulkReviewBody(ReviewBody):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: IdList = Field(min_length=1, max_length=500)
 
 
 @router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)")
-def review_one(event_id: int, body: ReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
+def review_one(event_id: EventId, body: ReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
     with request.app.state.db.write() as s:
         e = visible_event(s, p, event_id)
         try:

@@ -13,6 +13,7 @@ from models.evidence import verify
 from models.media import MediaStore
 from models.schema import User
 
+from ..params import EventId
 from ..security import Principal, client_ip, signed_in
 from .events import visible_event
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/events", tags=["evidence"])
 
 @router.get("/{event_id}/evidence.zip", summary="The event's evidence package: files, metadata, SHA-256 sums",
             response_class=StreamingResponse)
-def evidence_zip(event_id: int, request: Request, p: Principal = Depends(signed_in)):
+def evidence_zip(event_id: EventId, request: Request, p: Principal = Depends(signed_in)):
     media = MediaStore(request.app.state.settings.storage.resolved_media_dir, create=False)
     with request.app.state.db.write() as s:
         e = visible_event(s, p, event_id)

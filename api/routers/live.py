@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from models.users import REVOKED
 
 from ..feed_hub import FeedHub, Subscription
+from ..params import MAX_ID
 from ..security import Principal, websocket_principal
 
 router = APIRouter(tags=["live"])
@@ -75,6 +76,7 @@ async def live_events(
     since: int | None = Query(
         None,
         ge=0,
+        le=MAX_ID,
         description="The id of the last message received: everything after it is sent first. "
         "An event's id is the id of the message that announced it.",
     ),

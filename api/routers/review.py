@@ -15,6 +15,7 @@ from models.digest import day_events, digest, overview
 from models.vietnamese import sort_key
 
 from ..deps import get_session
+from ..params import Day
 from ..security import Principal, signed_in, wards_asked
 
 router = APIRouter(prefix="/api/digest", tags=["review"])
@@ -39,7 +40,7 @@ def _digests(session: Session, settings, start: datetime, end: datetime, wards: 
             "repeat locations")
 def daily_digest(
     request: Request,
-    day: Annotated[date, Query(alias="date", description="Local day, YYYY-MM-DD")],
+    day: Annotated[Day, Query(alias="date", description="Local day, YYYY-MM-DD")],
     ward: WardQuery = None,
     area: AreaQuery = None,
     session: Session = Depends(get_session),
@@ -56,7 +57,7 @@ def daily_digest(
             "and the wards with most repeat locations")
 def city_overview(
     request: Request,
-    day: Annotated[date, Query(alias="date", description="Last local day of the period, YYYY-MM-DD")],
+    day: Annotated[Day, Query(alias="date", description="Last local day of the period, YYYY-MM-DD")],
     days: Annotated[int, Query(ge=1, le=31, description="Length of the period in days")] = 7,
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
@@ -74,7 +75,7 @@ def city_overview(
 @router.get(".csv", summary="The daily digest as CSV: one row per camera, zone and type", response_class=Response)
 def daily_digest_csv(
     request: Request,
-    day: Annotated[date, Query(alias="date")],
+    day: Annotated[Day, Query(alias="date")],
     ward: WardQuery = None,
     area: AreaQuery = None,
     session: Session = Depends(get_session),

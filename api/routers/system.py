@@ -13,6 +13,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
+from ..params import Offset
 from ..security import Principal, admin, signed_in
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -29,7 +30,7 @@ def failed_writes(
     session: Session = Depends(get_session),
     p: Principal = Depends(admin),
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
 ) -> list[dict]:
     return [failed_write_to_dict(f) for f in list_failed_writes(session, limit, offset)]
 
@@ -51,6 +52,8 @@ def system_status(request: Request, session: Session = Depends(get_session), p: 
 
 
     root = request.app.state.settings.storage.resolved_media_dir
+    while not root.exists() and root != root.parent:  # no media yet: the disk it will be on
+        root = root.parent
     usage = shutil.disk_usage(root)
     warning = session.scalar(select(FeedEntry).where(FeedEntry.type == "system.warning")
                              .order_by(FeedEntry.id.desc()).limit(1))

@@ -9,6 +9,7 @@ from models import audit
 from models.schema import User
 from models.users import UserError, checked_areas, clear_failures, create_user, list_users, set_active, user_to_dict
 
+from ..params import UserId
 from ..security import Principal, admin, client_ip
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -16,12 +17,12 @@ Role = Literal["operator", "supervisor", "admin"]
 
 
 class NewUser(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
     role: Role
     areas: list[str] = Field([], description="Wards, communes, special zones or groups the user sees")
     city_wide: bool = False
-    display_name: str | None = None
+    display_name: str | None = Field(None, max_length=200)
 
 
 class UserChange(BaseModel):
@@ -52,7 +53,7 @@ def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> 
 
 
 @router.post("/{user_id}/unlock", summary="Clear an account's failed sign-ins")
-def unlock_user(user_id: int, request: Request, p: Principal = Depends(admin)) -> dict:
+def unlock_user(user_id: UserId, request: Request, p: Principal = Depends(admin)) -> dict:
     with request.app.state.db.write() as s:
         u = s.get(User, user_id)
         if u is None:
@@ -64,7 +65,7 @@ def unlock_user(user_id: int, request: Request, p: Principal = Depends(admin)) -
 
 
 @router.patch("/{user_id}", summary="Change role, areas or status of an account")
-def change_user(user_id: int, body: UserChange, request: Request, p: Principal = Depends(admin)) -> dict:
+def change_user(user_id: UserId, body: UserChange, request: Request, p: Principal = Depends(admin)) -> dict:
     with request.app.state.db.write() as s:
         u = s.get(User, user_id)
         if u is None:

@@ -118,6 +118,10 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not a UTF-8 text file (byte {exc.start} is not UTF-8)"]) from None
+    if "\x00" in text:
+        raise ConfigError([f"{path}: not a text file (it holds NUL bytes)"])
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -1,8 +1,14 @@
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .base import Section
+
+DATABASES = ("sqlite", "postgresql")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class StorageConfig(Section):
@@ -29,6 +35,27 @@ class StorageConfig(Section):
         description="Optional redis://host:port/db. When set, workers announce new events over Redis "
         "pub/sub so that every API server pushes them at once; without it API servers poll the database.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            backend = make_url(v).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in DATABASES:
+            raise ValueError("must be a PostgreSQL URL (postgresql+psycopg://user@host:5432/db) or a SQLite one "
+                             "(sqlite:////path/urbanwatch.db)")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, v: str | None) -> str | None:
+        if v is not None and (urlsplit(v).scheme not in REDIS_SCHEMES or not (urlsplit(v).netloc or urlsplit(v).path)):
+            raise ValueError("must be a redis://host:6379/0 (or rediss://, unix://) URL")
+        return v
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,8 +7,10 @@ import socket
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Database
+from models.cameras import mask_credentials
 
 from ..config import Settings
 from .registry import sync_cameras
@@ -23,12 +25,28 @@ class StartupError(RuntimeError):
 
 
 def check_model(settings: Settings) -> None:
+    """Nothing is downloaded at run time: a model that is not on this machine stops the start."""
     model = Path(settings.detector.model).expanduser()
-    if model.exists():
+    if not model.exists():
+        raise StartupError(f"detector.model: no such file {model} (urbanwatch never downloads a model; set "
+                           "detector.model or URBANWATCH_MODEL to a .pt, .onnx or OpenVINO folder on this machine)")
+
+
+def check_cameras(settings: Settings) -> None:
+    if not any(cam.enabled for cam in settings.cameras):
+        raise StartupError("cameras: none configured and enabled; add one to the configuration "
+                           "(`urbanwatch demo` runs on a replayed video)")
+
+
+def check_redis(url: str | None) -> None:
+    if not url:
         return
-    if model.is_absolute() or len(model.parts) > 1:
-        raise StartupError(f"detector.model: no such file {model} (set URBANWATCH_MODEL or detector.model)")
-    log.warning("model %s is not a local file: Ultralytics will try to download it", model)
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3).ping()
+    except (redis.RedisError, OSError) as exc:
+        raise StartupError(f"storage.redis_url: no Redis answers at {url} ({exc})") from None
 
 
 def check_port(host: str, port: int) -> None:
@@ -44,7 +62,13 @@ def prepare_database(settings: Settings) -> Database:
     from models.users import count_users
 
     db = Database(settings.storage.resolved_database_url)
-    db.upgrade()
+    try:
+        db.upgrade()
+    except (SQLAlchemyError, OSError) as exc:
+        db.dispose()
+        where = mask_credentials(settings.storage.resolved_database_url)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StartupError(f"storage.database_url: cannot open the database {where}: {reason}") from None
     sync_cameras(db, settings)
     with db.session() as s:
         if count_users(s) == 0:
@@ -56,8 +80,10 @@ def prepare_database(settings: Settings) -> Database:
 def run_service(settings: Settings, log_level: str = "INFO") -> None:
     from api.app import create_app
 
+    check_cameras(settings)
     check_model(settings)
     check_port(settings.server.host, settings.server.port)
+    check_redis(settings.storage.redis_url)
     db = prepare_database(settings)
     supervisor = Supervisor(settings, log_level)
     supervisor.start()
