@@ -42,7 +42,7 @@ def server_errors(app, headers, examples: int) -> list[str]:
             except Exception as exc:  # noqa: BLE001 - the in-process server raised: a 500 in production
                 status = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             if not isinstance(status, int) or status >= 500:
-                errors.append(f"{operation.label} {case.path_parameters} {case.query} -> {status}")
+                errors.append(f"{case.operation.label} {case.path_parameters} {case.query} -> {status}")
 
         call()
     return errors
