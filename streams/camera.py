@@ -4,7 +4,9 @@
   fails fast and a stalled one cannot block forever.
 - A watchdog on wall time since the last new frame: a camera that stops delivering is offline,
   and a reader stuck beyond its own timeouts is abandoned and replaced.
-- Reconnect with capped exponential backoff.
+- Reconnect with capped exponential backoff; while waiting, the camera's port is probed every
+  second, and a camera whose port starts answering again is reopened at once (not after the rest
+  of a 30 s wait).
 - Latest-frame semantics: decoding keeps up with the stream, but only the newest picture is kept;
   a slow detector never builds a backlog, and the pictures it never saw are counted as skipped.
 - Frames nobody will look at are not decoded: told when the next frame is wanted, the reader
@@ -28,9 +30,11 @@ from .clips import ClipResult, ClipWriter
 from .frames import BgrConverter, Frame, display_size
 from .gop import DecodePlanner, is_idr
 from .health import CameraHealth, CameraState
+from .reachability import accepts, endpoint
 from .packets import PacketRing, StoredPacket, StreamFormat
 
 log = logging.getLogger(__name__)
+PROBE_EVERY_S = 1.0  # how often a dead camera's port is tried while its backoff runs
 
 
 class RateMeter:
@@ -177,8 +181,27 @@ class CameraSource:
                 break
             delay = self.backoff.next_delay()
             self._last_progress = time.time()
-            self._stop.wait(delay)
+            self._wait_to_reconnect(delay)
             self._last_progress = time.time()
+
+    def _wait_to_reconnect(self, delay: float) -> None:
+        """The backoff's delay, cut short when the camera's port comes back: a port that did not
+        answer and now does is a camera back on line. A port that answered all along (the server
+        is up, the stream is not) waits the whole delay, so that it is not hammered."""
+        address = endpoint(self.url)
+        if address is None:
+            self._stop.wait(delay)
+            return
+        was_up = accepts(address)
+        end = time.monotonic() + delay
+        while (left := end - time.monotonic()) > 0:
+            if self._stop.wait(min(PROBE_EVERY_S, left)):
+                return
+            up = accepts(address)
+            if up and not was_up:
+                log.info("camera %s: answering again, reconnecting now", self.camera_id)
+                return
+            was_up = up
 
     def _open(self) -> av.container.InputContainer:
         if self.is_file:

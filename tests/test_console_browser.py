@@ -40,7 +40,8 @@ def system(tmp_path_factory, camera_cache, shared):
     config = {
         "detector": {"model": str(shared / "models/yolov8n_coco.pt")},
         "cameras": [
-            {"id": "q1-le-loi", "name": "Lê Lợi – Nguyễn Huệ", "ward": "Bến Thành",
+            # a name with quotes and angle brackets: it must show as text everywhere, never as markup
+            {"id": "q1-le-loi", "name": 'Lê Lợi – Nguyễn Huệ "góc <b>A</b>"', "ward": "Bến Thành",
              "url": cam.url("curb"),
              "zones": [{"name": z["name"], "kind": "sidewalk", "polygon": z["polygon"], "dwell_s": 3}
                        for z in gt_curb["zones"]]},
@@ -300,6 +301,8 @@ def test_city_overview_and_ward_search(system):
         wards = page.locator("#overview tbody tr td:first-child").all_inner_texts()
         assert wards == ["Phường Bàn Cờ", "Phường Bến Thành"]  # Vietnamese order
         assert page.locator("#review-list h2").all_inner_texts() == ["Phường Bàn Cờ", "Phường Bến Thành"]
+        labels = page.locator(".digest-card .bar-label").all_inner_texts()
+        assert 'Lê Lợi – Nguyễn Huệ "góc <b>A</b>"' in labels and page.locator(".digest-card b").count() == 0
         page.fill("#review-area-search", "ban co")
         page.wait_for_function("document.querySelector('#review-area').value === 'Bàn Cờ'")
         page.wait_for_function("[...document.querySelectorAll('#review-list h2')].map((h) => h.textContent)"

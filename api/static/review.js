@@ -100,18 +100,33 @@ function renderList() {
   });
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// one camera's bar, built as elements: a camera name is text wherever it goes, never markup
 function bar(label, counts, max) {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const width = 360;
+  const row = Object.assign(document.createElement("div"), { className: "bar" });
+  row.append(Object.assign(document.createElement("span"), { className: "bar-label", textContent: label }));
+  const chart = svg("svg", { width: width + 40, height: 14, role: "img", "aria-label": `${label}: ${total}` });
   let x = 0;
-  const parts = Object.entries(counts).map(([type, n]) => {
+  for (const [type, n] of Object.entries(counts)) {
     const w = (n / max) * width;
-    const rect = `<rect x="${x}" y="0" width="${w}" height="14" fill="${TYPE_COLORS[type] || "#999"}"><title>${t("type." + type)}: ${n}</title></rect>`;
+    const rect = svg("rect", { x, y: 0, width: w, height: 14, fill: TYPE_COLORS[type] || "#999" });
+    rect.append(svg("title", {}, `${t("type." + type)}: ${n}`));
+    chart.append(rect);
     x += w;
-    return rect;
-  });
-  const safe = label.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
-  return `<div class="bar"><span class="bar-label">${safe}</span><svg width="${width + 40}" height="14" role="img" aria-label="${safe}: ${total}">${parts.join("")}<text x="${x + 6}" y="12">${total}</text></svg></div>`;
+  }
+  chart.append(svg("text", { x: x + 6, y: 12 }, String(total)));
+  row.append(chart);
+  return row;
 }
 
 function renderDigest(data) {
@@ -125,8 +140,9 @@ function renderDigest(data) {
     const cams = Object.values(d.by_camera);
     const max = Math.max(1, ...cams.map((c) => c.total));
     card.innerHTML = `<h2></h2><p class="digest-line"></p><p class="digest-line"></p>
-      <h3>${t("review.by_camera")}</h3><div class="bars">${cams.map((c) => bar(c.name, c.by_type, max)).join("")}</div>
+      <h3>${t("review.by_camera")}</h3><div class="bars"></div>
       <h3>${t("review.repeats")}</h3><ul class="repeats"></ul>`;
+    card.querySelector(".bars").append(...cams.map((c) => bar(c.name, c.by_type, max)));
     card.querySelector("h2").textContent = `${d.label} – ${t("review.events", { n: d.events })}`;
     const lines = card.querySelectorAll(".digest-line");
     lines[0].textContent = types;
