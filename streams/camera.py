@@ -30,8 +30,8 @@ from .clips import ClipResult, ClipWriter
 from .frames import BgrConverter, Frame, display_size
 from .gop import DecodePlanner, is_idr
 from .health import CameraHealth, CameraState
-from .reachability import accepts, endpoint
 from .packets import PacketRing, StoredPacket, StreamFormat
+from .reachability import accepts, endpoint
 
 log = logging.getLogger(__name__)
 PROBE_EVERY_S = 1.0  # how often a dead camera's port is tried while its backoff runs
