@@ -130,7 +130,7 @@ class Recorder:
         cam = self.cameras[camera_id]
         raised = from_epoch(v.raised_at)
         stem = self.media.new_stem(camera_id, raised)
-        # Pictures are made now, from this frame; only the database write may be retried.
+        # Pictures are drawn now, from this frame; writing them, and the event, may be retried.
         sx, sy = frame.scale
         box = (v.bbox[0] * sx, v.bbox[1] * sy, v.bbox[2] * sx, v.bbox[3] * sy)
         poly = cam.zone_polygons.get(v.zone)
@@ -152,9 +152,12 @@ class Recorder:
             camera_id, stem, clip_path, clip_start, v.raised_at + self.provenance.post_roll_s
         ):
             clip_state = "recording"
-        clean_path = self.media.write(f"{stem}-clean.jpg", encode_jpeg(frame.image))
-        annotated_path = self.media.write(f"{stem}-annotated.jpg", encode_jpeg(annotated))
-        crops = {name: self.media.write(f"{stem}-{name}.jpg", encode_jpeg(img)) for name, img in v.crops.items()}
+        # Pictures are encoded now, from this frame, and written with the event: a full disk then
+        # delays the event (retried once space is freed) instead of losing it.
+        pictures = {f"{stem}-clean.jpg": encode_jpeg(frame.image), f"{stem}-annotated.jpg": encode_jpeg(annotated)}
+        crops = {name: f"{stem}-{name}.jpg" for name in v.crops}
+        pictures.update({crops[name]: encode_jpeg(img) for name, img in v.crops.items()})
+        clean_path, annotated_path = f"{stem}-clean.jpg", f"{stem}-annotated.jpg"
         new = NewEvent(
             type=v.type,
             camera_id=camera_id,
@@ -180,6 +183,8 @@ class Recorder:
         key = (camera_id, v.zone, v.id)
 
         def job() -> bool:
+            for path, data in pictures.items():
+                self.media.write(path, data)
             with self.db.write() as s:
                 event = create_event(s, new)
                 event_id = event.id

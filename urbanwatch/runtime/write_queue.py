@@ -6,6 +6,7 @@ while the database is away, memory is not."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections import deque
@@ -20,9 +21,15 @@ Job = Callable[[], bool]  # True when it announced something on the feed
 DEFAULT_LIMIT = 10_000
 
 
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def is_transient(error: BaseException) -> bool:
-    """Worth trying again: the database (or the way to it) is away for now, the write is fine."""
+    """Worth trying again: the database (or the way to it) is away for now, or the media disk is
+    full (retention frees space); the write itself is fine."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OSError) and error.errno in FULL:
         return True
     # OperationalError: connection refused or lost, server shutting down, SQLite's "database is locked"
     return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
