@@ -10,7 +10,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 MAX_ID = 2**31 - 1  # an INTEGER column on PostgreSQL
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -66,3 +66,21 @@ class RejectNul:
 
 async def _refuse(scope, receive, send) -> None:
     await JSONResponse({"detail": "NUL characters are not allowed in a request"}, 422)(scope, receive, send)
+
+
+class Refusal(BaseModel):
+    detail: str | list = Field(description="Why, in words (for 422: one entry per field)")
+
+
+_WHY = {
+    401: "Not signed in, or the session or token ended",
+    403: "Signed in, but not allowed: the role is too low, or the CSRF token is missing",
+    404: "No such thing, or not in the caller's wards",
+    409: "Still in use",
+    429: "Too many failed sign-ins; try again later",
+}
+
+
+def refusals(*codes: int) -> dict:
+    """The error answers a router's routes give, for the OpenAPI spec."""
+    return {code: {"model": Refusal, "description": _WHY[code]} for code in codes}

@@ -10,9 +10,10 @@ from models import audit
 from models.areas import AreaError, area_to_dict, delete_area, list_areas, save_area
 from models.schema import Area, User
 
+from ..params import refusals
 from ..security import Principal, admin, client_ip, signed_in
 
-router = APIRouter(prefix="/api/areas", tags=["areas"])
+router = APIRouter(prefix="/api/areas", tags=["areas"], responses=refusals(401, 403, 404, 409))
 Kind = Literal["ward", "commune", "special_zone", "group"]
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from models.audit import entries, entry_to_dict
 
-from ..params import Offset
+from ..params import Offset, refusals
 from ..security import Principal, admin
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=refusals(401, 403))
 
 
 @router.get("", summary="Audit entries, newest first")

@@ -18,9 +18,10 @@ from models.users import (
     user_to_dict,
 )
 
+from ..params import refusals
 from ..security import CSRF_COOKIE, SESSION_COOKIE, Principal, client_ip, signed_in
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=refusals(401, 403, 429))
 
 SESSION_TTL = timedelta(hours=12)  # one shift
 LIMITS = LoginLimits()

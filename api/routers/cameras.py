@@ -11,9 +11,10 @@ from models.types import utcnow
 from urbanwatch.config import Settings, ZoneConfig
 
 from ..deps import get_session
+from ..params import refusals
 from ..security import Principal, admin, client_ip, signed_in
 
-router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+router = APIRouter(prefix="/api/cameras", tags=["cameras"], responses=refusals(401, 403, 404))
 
 
 def visible_camera(session: Session, p: Principal, camera_id: str) -> Camera:

@@ -13,10 +13,10 @@ from models.serialize import event_to_dict, feed_message
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
-from ..params import EventId, IdList, Moment, Offset
+from ..params import EventId, IdList, Moment, Offset, refusals
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=refusals(401, 403, 404))
 
 EventType = Literal["encroachment", "dumping"]
 Status = Literal["unreviewed", "confirmed", "dismissed"]

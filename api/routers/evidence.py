@@ -13,11 +13,11 @@ from models.evidence import verify
 from models.media import MediaStore
 from models.schema import User
 
-from ..params import EventId
+from ..params import EventId, refusals
 from ..security import Principal, client_ip, signed_in
 from .events import visible_event
 
-router = APIRouter(prefix="/api/events", tags=["evidence"])
+router = APIRouter(prefix="/api/events", tags=["evidence"], responses=refusals(401, 403, 404))
 
 
 @router.get("/{event_id}/evidence.zip", summary="The event's evidence package: files, metadata, SHA-256 sums",

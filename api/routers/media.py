@@ -8,9 +8,10 @@ from models.cameras import get_camera
 from models.media import MediaStore
 
 from ..deps import get_session
+from ..params import refusals
 from ..security import Principal, signed_in
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], responses=refusals(401, 404))
 
 TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".mp4": "video/mp4",
          ".json": "application/json", ".zip": "application/zip"}

@@ -15,10 +15,10 @@ from models.digest import day_events, digest, overview
 from models.vietnamese import sort_key
 
 from ..deps import get_session
-from ..params import Day
+from ..params import Day, refusals
 from ..security import Principal, signed_in, wards_asked
 
-router = APIRouter(prefix="/api/digest", tags=["review"])
+router = APIRouter(prefix="/api/digest", tags=["review"], responses=refusals(401, 403))
 
 
 def _day_range(day: date, tz: str) -> tuple[datetime, datetime]:

@@ -13,10 +13,10 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
-from ..params import Offset
+from ..params import Offset, refusals
 from ..security import Principal, admin, signed_in
 
-router = APIRouter(prefix="/api", tags=["system"])
+router = APIRouter(prefix="/api", tags=["system"], responses=refusals(401, 403))
 
 
 @router.get("/info", summary="What the console needs to know about this installation")

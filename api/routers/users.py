@@ -9,10 +9,10 @@ from models import audit
 from models.schema import User
 from models.users import UserError, checked_areas, clear_failures, create_user, list_users, set_active, user_to_dict
 
-from ..params import UserId
+from ..params import UserId, refusals
 from ..security import Principal, admin, client_ip
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], responses=refusals(401, 403, 404))
 Role = Literal["operator", "supervisor", "admin"]
 
 
