@@ -71,3 +71,42 @@ def test_the_client_address_comes_from_trusted_proxies_only(db_url, tmp_path, db
     app.state.db.dispose()
     with pytest.raises(Exception, match="'proxy.example' is not an IP address or network"):
         parse_config({"server": {"trusted_proxies": ["proxy.example"]}}, Path("."), {})
+
+
+def test_the_password_check_holds_no_database_lock(tmp_path, monkeypatch):
+    """On SQLite a sign-in held the write lock through the ~50 ms argon2 check: 40 failed sign-ins
+    in parallel stalled every review and camera health write for seconds. While the password is
+    being checked, another connection must get the write lock at once."""
+    import sqlite3
+
+    import models.users as users
+    from models import Database
+
+    db_file = tmp_path / "urbanwatch.db"
+    db = Database(f"sqlite:///{db_file}")
+    db.upgrade()
+    add_user(db, "op1", "operator")
+    settings = parse_config({"storage": {"database_url": f"sqlite:///{db_file}",
+                                         "media_dir": str(tmp_path / "media")}}, Path("."), {})
+    app = create_app(settings, db)
+    lock_free = []
+    real_verify = users.verify_password
+
+    def verify_while_writing(stored, password):
+        other = sqlite3.connect(db_file, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # the write lock, without waiting
+            other.execute("ROLLBACK")
+            lock_free.append(True)
+        except sqlite3.OperationalError:
+            lock_free.append(False)
+        finally:
+            other.close()
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(users, "verify_password", verify_while_writing)
+    with LiveServer(app) as srv:
+        assert attempt(srv, "op1", "wrong password", "127.0.0.1") == 401
+        assert attempt(srv, "op1", PASSWORD, "127.0.0.1") == 200
+    db.dispose()
+    assert lock_free == [True, True]
