@@ -211,3 +211,10 @@ def test_an_office_adds_its_own_areas_and_groups(tmp_path):
     assert type(default).model_validate(default.model_dump()).areas.units() == default.areas.units()
     (err,) = errors_of({"areas": {"file": "missing.yaml"}}, base=tmp_path)
     assert "cannot read" in err and "missing.yaml" in err
+
+
+def test_a_bow_tie_zone_is_refused():
+    """Edges that cross leave the inside of a zone ambiguous: refused with the edges named."""
+    (err,) = errors_of({"cameras": [cam(zones=[{"name": "a", "kind": "sidewalk",
+                                                "polygon": [[0, 0], [100, 100], [100, 0], [0, 60]]}])]})
+    assert err == "cameras[0].zones[0].polygon: edges 1 and 3 cross: draw the corners in order around the zone"

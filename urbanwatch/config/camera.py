@@ -13,6 +13,25 @@ MAX_POLYGON_POINTS = 256  # a zone drawn by hand has a dozen; more is a mistake 
 MAX_COORDINATE = 100_000  # camera pixels (the largest sensors are ~16,000 wide)
 
 
+def _crossing_edges(pts: list[tuple[float, float]]) -> tuple[int, int] | None:
+    """Two edges of the polygon that cross each other (a bow tie: its inside is ambiguous)."""
+
+    def side(a, b, c) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    n = len(pts)
+    edges = [(pts[i], pts[(i + 1) % n]) for i in range(n)]
+    for i in range(n):
+        a, b = edges[i]
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # neighbours through the closing corner
+            c, d = edges[j]
+            if side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0:
+                return i, j
+    return None
+
+
 class ZoneConfig(Section):
     name: str = Field(..., min_length=1, max_length=64, title="Name", description="Zone name, unique per camera.")
     kind: ZoneKind = Field(
@@ -52,6 +71,10 @@ class ZoneConfig(Section):
         area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))
         if abs(area2) < 2.0:
             raise ValueError("encloses no area (are the points on one line?)")
+        crossing = _crossing_edges(pts)
+        if crossing is not None:
+            i, j = crossing
+            raise ValueError(f"edges {i + 1} and {j + 1} cross: draw the corners in order around the zone")
         return pts
 
     @model_validator(mode="after")
