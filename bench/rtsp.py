@@ -46,11 +46,17 @@ class CameraServer:
     def url(self, name: str) -> str:
         return f"rtsp://127.0.0.1:{self.port}/{name}"
 
-    def __enter__(self) -> CameraServer:
+    def start(self) -> None:
         specs = [f"{n}={p}" for n, p in self.clips.items()]
         subprocess.run([str(self.script), "start", str(self.port), str(self.rundir), *specs], check=True,
                        capture_output=True, timeout=300)
+
+    def stop(self) -> None:
+        subprocess.run([str(self.script), "stop", str(self.port), str(self.rundir)], timeout=30, check=False)
+
+    def __enter__(self) -> CameraServer:
+        self.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        subprocess.run([str(self.script), "stop", str(self.port), str(self.rundir)], timeout=30, check=False)
+        self.stop()
