@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DataError
 
 from models import Database
@@ -17,6 +18,7 @@ from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from .feed_hub import FeedHub
+from .metrics import UrbanwatchCollector
 from .params import RejectNul
 from .routers import areas, audit, auth, cameras, events, evidence, live, media, review, system, users
 
@@ -48,9 +50,12 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.state.settings = settings
     app.state.db = db
     app.state.hub = hub
+    app.state.metrics = CollectorRegistry(auto_describe=False)
+    app.state.metrics.register(UrbanwatchCollector(app))
     routers = (auth, evidence, events, review, cameras, areas, users, audit, media, system, live)
     for module in routers:
         app.include_router(module.router)
+    app.include_router(system.probes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RejectNul)
 

@@ -77,6 +77,10 @@ class FeedHub:
                 # Nobody to tell: keep up slowly. A console that joins wakes the hub at once.
                 await self.waiter.wait(None if self._subs else max(IDLE_POLL_S, self.waiter.poll_s))
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
     def subscribe(self) -> Subscription:
         sub = Subscription(self.queue_size)
         self._subs.add(sub)

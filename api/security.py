@@ -81,6 +81,11 @@ def _networks(proxies: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
+def within(address: str, networks: list[str]) -> bool:
+    """The address is in one of the networks ("10.0.0.0/8", "127.0.0.1")."""
+    return _within(address, _networks(tuple(networks)))
+
+
 def _within(address: str, networks: tuple) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -89,7 +94,7 @@ def _within(address: str, networks: tuple) -> bool:
     return any(ip in n for n in networks)
 
 
-def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Principal | None:
+def resolve_principal(db: Database, cookie: str | None, authorization: str | None) -> Principal | None:
     with db.session() as s:
         if authorization and authorization.lower().startswith("bearer "):
             tok = resolve_api_token(s, authorization[7:].strip())
@@ -111,7 +116,8 @@ def _resolve(db: Database, cookie: str | None, authorization: str | None) -> Pri
 
 
 def current_principal(request: Request) -> Principal:
-    p = _resolve(request.app.state.db, request.cookies.get(SESSION_COOKIE), request.headers.get("authorization"))
+    p = resolve_principal(request.app.state.db, request.cookies.get(SESSION_COOKIE),
+                          request.headers.get("authorization"))
     if p is None:
         raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
     if request.method not in SAFE_METHODS and p.via == "session":
@@ -148,4 +154,4 @@ def websocket_principal(websocket: WebSocket) -> Principal | None:
         host = websocket.headers.get("host")
         if origin is not None and origin.split("://", 1)[-1] != host:
             return None
-    return _resolve(websocket.app.state.db, cookie, auth)
+    return resolve_principal(websocket.app.state.db, cookie, auth)

@@ -79,6 +79,15 @@ class Database:
         cfg.attributes["connection"] = connection
         return cfg
 
+    def schema_current(self) -> tuple[str | None, str]:
+        """(the database's migration, the newest one this code has)."""
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision(), head
+
     def ping(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT 1")).scalar() == 1

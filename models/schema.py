@@ -252,3 +252,27 @@ class FailedWrite(Base):
     what: Mapped[str] = mapped_column(Text)  # "new event on cam1", "clip ...", "status of cam2"
     error: Mapped[str] = mapped_column(Text)
     traceback: Mapped[str] = mapped_column(Text)
+
+
+class SinkPosition(Base):
+    """How far an outgoing sink (MQTT, a webhook) has delivered the feed: it resumes from here after
+    a restart or an outage, so nothing is lost and nothing is sent twice."""
+
+    __tablename__ = "sink_positions"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # "mqtt", "webhook:case-system"
+    last_id: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SinkFailure(Base):
+    """A feed entry a sink gave up on after all its attempts (a dead letter, for admins)."""
+
+    __tablename__ = "sink_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sink: Mapped[str] = mapped_column(String(100), index=True)
+    feed_id: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -173,10 +173,10 @@ class CameraSource:
                 self._error = "stream ended"
             except (av.error.FFmpegError, OSError, ValueError) as exc:
                 self._error = f"{type(exc).__name__}: {exc}"
-                log.info("camera %s: %s", self.camera_id, self._error)
+                log.info("camera %s: %s", self.camera_id, self._error, extra={"camera": self.camera_id})
             except Exception as exc:  # a bug or a codec surprise must not end the camera for good
                 self._error = f"{type(exc).__name__}: {exc}"
-                log.exception("camera %s: reader failed", self.camera_id)
+                log.exception("camera %s: reader failed", self.camera_id, extra={"camera": self.camera_id})
             if self._stop.is_set() or generation != self._generation:
                 break
             delay = self.backoff.next_delay()
@@ -199,7 +199,8 @@ class CameraSource:
                 return
             up = accepts(address)
             if up and not was_up:
-                log.info("camera %s: answering again, reconnecting now", self.camera_id)
+                log.info("camera %s: answering again, reconnecting now", self.camera_id,
+                         extra={"camera": self.camera_id})
                 return
             was_up = up
 

@@ -39,6 +39,12 @@ ConfigOption = Annotated[
     ),
 ]
 LogLevel = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
+LogFormat = Annotated[
+    str,
+    typer.Option("--log-format", envvar="URBANWATCH_LOG_FORMAT",
+                 help="text (readable, the default) or json (one object per line: at, level, logger, process, "
+                 "message, camera, event_id, traceback) for a log system."),
+]
 
 
 def _load(path: Path) -> Settings:
@@ -51,7 +57,9 @@ def _load(path: Path) -> Settings:
 
 
 @app.command()
-def run(config: ConfigOption = Path("config.yaml"), log_level: LogLevel = "info") -> None:
+def run(
+    config: ConfigOption = Path("config.yaml"), log_level: LogLevel = "info", log_format: LogFormat = "text"
+) -> None:
     """Run everything on this machine: camera workers, the API and the console.
 
     Workers read the configured cameras, detect and track objects, apply the zone rules and store
@@ -62,7 +70,11 @@ def run(config: ConfigOption = Path("config.yaml"), log_level: LogLevel = "info"
     from .runtime.service import StartupError, run_service
 
     settings = _load(config)
-    setup_logging(log_level)
+    try:
+        setup_logging(log_level, log_format)
+    except ValueError as exc:
+        err.print(f"[red]error[/red] --log-format: {exc}", highlight=False)
+        raise typer.Exit(1) from None
     try:
         run_service(settings, log_level)
     except StartupError as exc:

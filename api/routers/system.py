@@ -1,20 +1,25 @@
 import shutil
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import feed
+from models.cameras import list_cameras
 from models.failed_writes import failed_write_to_dict, list_failed_writes
 from models.schema import FeedEntry
 from models.serialize import feed_message
+from models.sinks import failures
+from models.types import utcnow
 from urbanwatch import __version__
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
 from ..params import Offset, refusals
-from ..security import Principal, admin, signed_in
+from ..security import Principal, admin, client_ip, resolve_principal, signed_in, within
 
 router = APIRouter(prefix="/api", tags=["system"], responses=refusals(401, 403))
 
@@ -33,6 +38,61 @@ def failed_writes(
     offset: Offset = 0,
 ) -> list[dict]:
     return [failed_write_to_dict(f) for f in list_failed_writes(session, limit, offset)]
+
+
+probes = APIRouter(tags=["system"])
+STALE_HEALTH_S = 60  # a camera whose worker has not reported for this long is not being watched
+
+
+@probes.get("/metrics", summary="Prometheus metrics (from metrics_networks, or with an admin's bearer token)",
+            response_class=Response, responses={403: {"description": "Not from metrics_networks, and no admin token"}})
+def metrics(request: Request) -> Response:
+    settings = request.app.state.settings
+    if not within(client_ip(request), settings.server.metrics_networks):
+        p = resolve_principal(request.app.state.db, None, request.headers.get("authorization"))
+        if p is None or not p.can("admin"):
+            raise HTTPException(403, "metrics are for server.metrics_networks, or an admin's bearer token")
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+@probes.get("/healthz", summary="Liveness for a process supervisor: the API process answers")
+def healthz() -> dict:
+    return {"ok": True}
+
+
+@probes.get("/readyz", summary="Readiness: the database answers, its schema is current, the workers report",
+            responses={503: {"description": "Not ready, with the reasons"}})
+def readyz(request: Request) -> JSONResponse:
+    db, problems = request.app.state.db, []
+    try:
+        current, head = db.schema_current()
+        if current != head:
+            problems.append(f"database schema at {current}, this version needs {head}")
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database is the answer
+        problems.append(f"database: {str(exc).splitlines()[0][:200]}")
+    supervisor = getattr(request.app.state, "supervisor", None)
+    if supervisor is not None and not problems:
+        dead = [w["index"] for w in supervisor.status() if not w["alive"]]
+        if dead:
+            problems.append(f"workers not running: {', '.join(map(str, dead))}")
+        with db.session() as s:
+            enabled = [c for c in list_cameras(s) if c.enabled]
+        stale = [c for c in enabled if c.health_updated_at is None
+                 or (utcnow() - c.health_updated_at).total_seconds() > STALE_HEALTH_S]
+        if stale:  # counted, not named: probes are answered without signing in
+            problems.append(f"{len(stale)} of {len(enabled)} cameras without a worker report for {STALE_HEALTH_S} s")
+    return JSONResponse({"ready": not problems, "problems": problems}, 200 if not problems else 503)
+
+
+@router.get("/system/sink-failures", summary="Messages an outgoing sink (a webhook) gave up on after all its "
+            "attempts, newest first (admins)")
+def sink_failures(
+    session: Session = Depends(get_session),
+    p: Principal = Depends(admin),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+) -> list[dict]:
+    return failures(session, limit, offset)
 
 
 @router.get("/health", summary="Liveness: the database answers")

@@ -17,7 +17,15 @@ class ServerConfig(Section):
         "use. Default: none (any client could otherwise choose its recorded address).",
     )
 
-    @field_validator("trusted_proxies")
+    metrics_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        max_length=64,
+        title="Metrics networks",
+        description="Addresses or networks that may read GET /metrics without signing in (a Prometheus "
+        "server); anyone else needs an admin's bearer token.",
+    )
+
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
         for net in v:

@@ -13,6 +13,7 @@ from .evidence import EvidenceConfig, RetentionConfig
 from .ingest import IngestConfig
 from .rules import RulesConfig
 from .server import ServerConfig
+from .sinks import SinksConfig
 from .static_objects import StaticObjectsConfig
 from .storage import StorageConfig
 
@@ -42,6 +43,7 @@ class Settings(Section):
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     areas: AreasConfig = Field(default_factory=AreasConfig)
+    sinks: SinksConfig = Field(default_factory=SinksConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -100,6 +102,11 @@ class Settings(Section):
                         )
                 elif zone.unattended_s is None:
                     zone.unattended_s = self.rules.dumping.unattended_s
+        for wi, hook in enumerate(self.sinks.webhooks):
+            names = {n for n, _ in self.areas.units()} | {g.name for g in self.areas.groups}
+            unknown = [a for a in hook.areas or [] if a not in names]
+            if unknown:
+                errors.append(f"sinks.webhooks[{wi}].areas: {', '.join(unknown)} is not a ward, commune or group")
         if errors:
             raise ValueError("\n".join(errors))
         return self

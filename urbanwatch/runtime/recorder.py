@@ -191,7 +191,8 @@ class Recorder:
                 record_snapshots(s, self.media, event)
                 write_package(s, self.media, event, self.provenance)
             self._event_ids[key] = event_id
-            log.info("event %d: %s on %s/%s (%s)", event_id, v.type, camera_id, v.zone, v.class_name)
+            log.info("event %d: %s on %s/%s (%s)", event_id, v.type, camera_id, v.zone, v.class_name,
+                     extra={"event_id": event_id, "camera": camera_id, "zone": v.zone})
             return True
 
         return job

@@ -15,6 +15,7 @@ from models.cameras import mask_credentials
 from ..config import Settings
 from .registry import sync_cameras
 from .retention import Purger, PurgeSchedule
+from .sinks import start_sinks
 from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def run_service(settings: Settings, log_level: str = "INFO") -> None:
     supervisor.start()
     purging = PurgeSchedule(Purger(settings, db), settings.retention.purge_every_min * 60)
     purging.start()
+    sinks = start_sinks(settings, db)
     app = create_app(settings, db)
     app.state.supervisor = supervisor
     try:
@@ -98,6 +100,8 @@ def run_service(settings: Settings, log_level: str = "INFO") -> None:
                     ws_ping_interval=20, ws_ping_timeout=20, proxy_headers=False)
     finally:
         log.info("stopping workers")
+        for sink in sinks:
+            sink.stop()
         purging.stop()
         supervisor.stop()
         db.dispose()

@@ -38,6 +38,7 @@ from ..config import CameraConfig, Settings
 from .build import OPTIONAL_CLASSES, build_analyzer, build_recording, build_rule, build_source, detector_classes
 from .detection import Batch, FrameJob, finish, prepare
 from .detection import run as run_detector
+from .detector_stats import DetectorStats
 from .evidence import Provenance, model_digest, recover_clip, write_package
 from .recorder import CameraInfo, Recorder
 
@@ -89,6 +90,7 @@ class Worker:
         self.media = MediaStore(settings.storage.resolved_media_dir)
         self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
                                  self._request_clip if ev.clips else None, worker=name)
+        self.detector_stats = DetectorStats(name)
         # On a CPU, several single-threaded runs of the network at once use the cores better than
         # one run spread over them (measured: 83 against 50 images/s on 2 cores at 320 pixels).
         cpu = det.device == "cpu"
@@ -297,20 +299,23 @@ class Worker:
             run.source.wanted_at = run.next_due
         jobs = [FrameJob(run.analyzer, f.image, f.t, f.scale, run.config.id) for run, f in frames]
         batch = prepare(self.detector, jobs, self._analysis_failed)
-        return frames, batch, run_detector(self.detector, batch)
+        started = time.perf_counter()
+        raw = run_detector(self.detector, batch)
+        self.detector_stats.observe(time.perf_counter() - started, len(batch.crops) + len(batch.whole))
+        return frames, batch, raw
 
     def _analysis_failed(self, job: FrameJob, exc: Exception) -> None:
         """One camera's frame could not be analysed (a bug): that frame is lost, the other cameras
         of the batch go on. Logged with its traceback once a minute per camera, with the count."""
         run = next((r for r in self.runs if r.config.id == job.camera), None)
         if run is None:
-            log.error("%s: analysis failed on %s", self.name, job.camera, exc_info=exc)
+            log.error("%s: analysis failed on %s", self.name, job.camera, exc_info=exc, extra={"camera": job.camera})
             return
         run.failures += 1
         now = time.monotonic()
         if now - run.failure_logged >= 60.0:
             log.error("%s: analysis failed on camera %s (%d frame(s) lost since the last report)",
-                      self.name, job.camera, run.failures, exc_info=exc)
+                      self.name, job.camera, run.failures, exc_info=exc, extra={"camera": job.camera})
             run.failures, run.failure_logged = 0, now
 
     def _finish(self, runs: list[CameraRun], future: Future) -> None:
@@ -348,7 +353,8 @@ class Worker:
                 at = now if h.state == CameraState.OFFLINE else (h.last_frame_at or now)
                 self.recorder.camera_state(run.config.id, state, at, detail)
                 run.reported = state
-        writes = self.recorder.write_stats().to_dict()  # this worker's, shown with each of its cameras
+        # this worker's figures, reported with each of its cameras
+        writes = {**self.recorder.write_stats().to_dict(), "detector": self.detector_stats.to_dict()}
         try:
             with self.db.write() as s:
                 for h in healths:

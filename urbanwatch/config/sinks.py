@@ -1,0 +1,73 @@
+"""Where events go besides the console: an MQTT broker (home-automation style integrations) and
+webhooks (the office's own case-management software)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Section
+
+TOPIC = re.compile(r"^[A-Za-z0-9_./-]{1,100}$")  # no MQTT wildcards (+ #) in a prefix
+
+
+class MqttSink(Section):
+    host: str = Field(..., min_length=1, title="Broker host")
+    port: int = Field(1883, ge=1, le=65535, title="Broker port")
+    username: str | None = Field(None, title="User name")
+    password: str | None = Field(None, title="Password", description="Through ${ENV_VAR}, never in the file.")
+    topic_prefix: str = Field(
+        "urbanwatch",
+        title="Topic prefix",
+        description="Topics: PREFIX/events (new and updated events, JSON), PREFIX/cameras/ID/status "
+        "(retained), PREFIX/ID/TYPE/snapshot (the latest snapshot JPEG, retained), PREFIX/availability "
+        "(online/offline, retained, with a last will).",
+    )
+    snapshots: bool = Field(True, title="Snapshots", description="Publish each new event's snapshot JPEG.")
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not TOPIC.match(v):
+            raise ValueError("letters, digits, '_', '.', '/', '-' only (no MQTT wildcards)")
+        return v.strip("/")
+
+
+class WebhookSink(Section):
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]{1,64}$", title="Name", description="Names its dead letters.")
+    url: str = Field(..., title="URL", description="Receives a POST of each event message as JSON.")
+    secret: str = Field(
+        ...,
+        min_length=16,
+        title="Secret",
+        description="Signs each body: header X-Urbanwatch-Signature: sha256=HMAC-SHA256(secret, body), hex.",
+    )
+    types: list[Literal["encroachment", "dumping"]] | None = Field(None, title="Event types (default: all)")
+    areas: list[str] | None = Field(None, title="Wards, communes or groups (default: the whole city)")
+    camera_status: bool = Field(False, title="Camera status", description="Also post camera online/offline.")
+    max_attempts: int = Field(
+        20, ge=1, le=1000, title="Attempts",
+        description="Tries per message (pauses growing from 1 s to 60 s) before it becomes a dead letter.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+
+class SinksConfig(Section):
+    mqtt: MqttSink | None = None
+    webhooks: list[WebhookSink] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SinksConfig:
+        names = [w.name for w in self.webhooks]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"webhook names must be unique: {', '.join(dup)}")
+        return self
