@@ -4,6 +4,7 @@ metrics, and logs its log system parses."""
 import json
 import re
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from .conftest import ROOT
 from .helpers import add_camera, add_event, add_user, bearer
 from .live_server import LiveServer
 from .test_end_to_end import Service, curb_config
+from .test_sinks import Subscriber
 
 
 def settings_for(db_url, tmp_path, **server):
@@ -91,7 +93,11 @@ def test_metrics_move_and_logs_are_json_while_a_clip_plays(tmp_path, rtsp_camera
     gt = json.loads(Path(str(curb_clip) + ".gt.json").read_text())
     cam = rtsp_camera(curb=curb_clip)
     monkeypatch.setenv("URBANWATCH_LOG_FORMAT", "json")
-    with Service(tmp_path, curb_config(cam.url("curb"), onnx_model, gt)) as svc:
+    config = curb_config(cam.url("curb"), onnx_model, gt)
+    prefix = f"uwtest/{uuid.uuid4().hex[:8]}"
+    config["sinks"] = {"mqtt": {"host": "127.0.0.1", "topic_prefix": prefix}}
+    sub = Subscriber(prefix)
+    with Service(tmp_path, config) as svc:
         def scrape():  # from 127.0.0.1: the default metrics network
             return metrics_of(httpx.get(svc.http + "/metrics", timeout=10).text)
 
@@ -110,6 +116,20 @@ def test_metrics_move_and_logs_are_json_while_a_clip_plays(tmp_path, rtsp_camera
         assert second["urbanwatch_camera_online"][(("camera", "q1-le-loi"), ("ward", "Bến Thành"))] == 1
         assert second["urbanwatch_worker_up"][(("worker", "worker-0"),)] == 1
         assert httpx.get(svc.http + "/readyz", timeout=10).json()["ready"] is True
+        # every event of the replayed clip went out on MQTT too, once
+        deadline = time.time() + 90
+        while time.time() < deadline and not (stored := svc.get("/api/events", limit=500)["items"]):
+            time.sleep(1)
+        stored = {e["id"] for e in stored}
+
+        def published() -> list[int]:
+            return [json.loads(p)["event_id"] for p in sub.on(f"{prefix}/events") if json.loads(p)["type"] == "event.new"]
+
+        deadline = time.time() + 15
+        while time.time() < deadline and not stored <= set(published()):
+            time.sleep(0.2)
+        assert stored <= set(published()) and len(published()) == len(set(published()))
+    sub.close()
     lines = [json.loads(line) for line in svc.log_path.read_text().splitlines() if line.startswith("{")]
     assert lines and all({"at", "level", "logger", "process", "message"} <= set(line) for line in lines)
     assert any(line["process"] == "worker-0" for line in lines)
