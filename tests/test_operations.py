@@ -123,7 +123,8 @@ def test_metrics_move_and_logs_are_json_while_a_clip_plays(tmp_path, rtsp_camera
         stored = {e["id"] for e in stored}
 
         def published() -> list[int]:
-            return [json.loads(p)["event_id"] for p in sub.on(f"{prefix}/events") if json.loads(p)["type"] == "event.new"]
+            messages = [json.loads(p) for p in sub.on(f"{prefix}/events")]
+            return [m["event_id"] for m in messages if m["type"] == "event.new"]
 
         deadline = time.time() + 15
         while time.time() < deadline and not stored <= set(published()):
