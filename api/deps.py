@@ -5,12 +5,7 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from models import Database
 from urbanwatch.config import Settings
-
-
-def get_db(request: Request) -> Database:
-    return request.app.state.db
 
 
 def get_settings(request: Request) -> Settings:

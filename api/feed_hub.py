@@ -52,28 +52,30 @@ class FeedHub:
         with self.db.session() as s:
             return feed_store.last_id(s)
 
-    def _fetch(self, after_id: int, limit: int = 500) -> list[dict]:
+    def _fetch(self, after_id: int) -> tuple[list[dict], bool]:
         with self.db.session() as s:
-            return [feed_message(e) for e in feed_store.after(s, after_id, limit)]
+            entries, more = feed_store.page_after(s, after_id)
+            return [feed_message(e) for e in entries], more
 
-    async def replay(self, after_id: int, limit: int = 500) -> list[dict]:
-        return await asyncio.to_thread(self._fetch, after_id, limit)
+    async def replay(self, after_id: int) -> tuple[list[dict], bool]:
+        """A page of the feed after `after_id`, and whether more follow."""
+        return await asyncio.to_thread(self._fetch, after_id)
 
     async def _follow(self) -> None:
         while True:
             try:
-                messages = await asyncio.to_thread(self._fetch, self.last_id)
+                messages, more = await asyncio.to_thread(self._fetch, self.last_id)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("feed read failed: %s", exc)
-                messages = []
+                messages, more = [], False
                 await asyncio.sleep(1)
             for m in messages:
                 for sub in list(self._subs):
                     sub.offer(m)
                 self.last_id = m["id"]
-            if len(messages) < 500:
+            if not more:
                 # Nobody to tell: keep up slowly. A console that joins wakes the hub at once.
                 await self.waiter.wait(None if self._subs else max(IDLE_POLL_S, self.waiter.poll_s))
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,10 +49,6 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(uw_write=True), expire_on_commit=False)
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
     def session(self) -> Session:
         """A session for reading (commits are allowed but take no lock up front)."""
         return self._read()
@@ -87,10 +83,6 @@ class Database:
         head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision(), head
-
-    def ping(self) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(text("SELECT 1")).scalar() == 1
 
     def dispose(self) -> None:
         self.engine.dispose()

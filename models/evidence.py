@@ -17,11 +17,8 @@ KINDS = ("snapshot", "snapshot_annotated", "crop_owner", "clip", "metadata")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def record_file(session: Session, media: MediaStore, event_id: int, kind: str, rel_path: str) -> EvidenceFile:

@@ -38,10 +38,20 @@ def append(
     return entry
 
 
-def after(session: Session, after_id: int, limit: int = 500) -> list[FeedEntry]:
+PAGE = 500  # feed entries read at once
+
+
+def after(session: Session, after_id: int, limit: int = PAGE) -> list[FeedEntry]:
     return list(
         session.scalars(select(FeedEntry).where(FeedEntry.id > after_id).order_by(FeedEntry.id).limit(limit))
     )
+
+
+def page_after(session: Session, after_id: int, limit: int = PAGE) -> tuple[list[FeedEntry], bool]:
+    """A page of entries after `after_id`, and whether more follow it (the reader asks again at
+    once rather than guessing from the page's length)."""
+    entries = after(session, after_id, limit + 1)
+    return entries[:limit], len(entries) > limit
 
 
 def last_id(session: Session) -> int:

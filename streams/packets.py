@@ -53,7 +53,7 @@ class PacketRing:
         with self._lock:
             self._packets.append(p)
             self._bytes += len(p.data)
-            # keep whole GOPs: drop from the front only up to a keyframe that is itself old enough
+            # dropped by age alone; `since` then starts a clip at the oldest keyframe still kept
             while self._packets and p.t - self._packets[0].t > self.keep_s:
                 self._bytes -= len(self._packets.popleft().data)
 

@@ -15,6 +15,9 @@ def export_onnx(model: Path, imgsz: int, target: Path) -> Path:
     Ultralytics writes its export beside the weights it reads, so the weights are copied to a
     scratch folder first: the source folder (often a read-only shared one) is never touched.
     """
+    from vision.detector import keep_ultralytics_offline
+
+    keep_ultralytics_offline()
     from ultralytics import YOLO
 
     if imgsz % 32:

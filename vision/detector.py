@@ -18,10 +18,14 @@ import numpy as np
 
 from .detections import Detections
 
-# Ultralytics otherwise probes the network at import, may pip-install missing packages and sends
-# usage events; a worker must never reach out. Weights named by an existing path load as they are.
-os.environ.setdefault("YOLO_OFFLINE", "1")
-os.environ.setdefault("YOLO_VERBOSE", "False")
+
+def keep_ultralytics_offline() -> None:
+    """Before Ultralytics is first imported: it otherwise probes the network at import, may
+    pip-install missing packages and sends usage events; a worker must never reach out. Weights
+    named by an existing path load as they are."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+
 
 PAD = 114  # the grey Ultralytics pads with
 
@@ -48,6 +52,7 @@ class YoloDetector:
         iou: float = 0.45,
         threads: int = 0,
     ):
+        keep_ultralytics_offline()
         from ultralytics import YOLO  # heavy: imported only where a detector is really built
 
         path = Path(model).expanduser()

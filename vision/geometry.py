@@ -17,6 +17,3 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return (inside.sum(axis=1) % 2).astype(bool)
 
 
-def polygon_bounds(polygon: np.ndarray) -> tuple[float, float, float, float]:
-    poly = np.asarray(polygon, np.float64).reshape(-1, 2)
-    return float(poly[:, 0].min()), float(poly[:, 1].min()), float(poly[:, 0].max()), float(poly[:, 1].max())

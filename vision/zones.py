@@ -32,8 +32,5 @@ class PolygonZone:
             return np.zeros(0, bool)
         return points_in_polygon(detections.bottom_center, self.polygon)
 
-    def contains(self, x: float, y: float) -> bool:
-        return bool(points_in_polygon(np.array([[x, y]]), self.polygon)[0])
-
     def scaled(self, sx: float, sy: float) -> PolygonZone:
         return PolygonZone(self.name, self.kind, self.polygon * np.array([sx, sy], np.float32))

@@ -38,13 +38,13 @@ async def _send_feed(websocket: WebSocket, hub: FeedHub, sub: Subscription, p: P
     try:
         if since is not None:
             while True:
-                backlog = await hub.replay(cursor)
+                backlog, more = await hub.replay(cursor)
                 for message in backlog:
                     await _check_still_signed_in(websocket, p, message)
                     if _visible(p, message):
                         await websocket.send_json(message)
                     cursor = message["id"]
-                if len(backlog) < 500:
+                if not more:
                     break
         while True:
             message = await sub.queue.get()

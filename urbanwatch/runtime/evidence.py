@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.areas import address, kinds_of
-from models.evidence import files_of, record_file
+from models.evidence import files_of, record_file, sha256_file
 from models.media import MediaStore
 from models.schema import Event, Zone
 from models.serialize import iso
@@ -40,14 +40,15 @@ class Provenance:
 def model_digest(model: str) -> str | None:
     """SHA-256 of the model file (of all files, in order, for a model folder such as OpenVINO's)."""
     path = Path(model)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+    if path.is_file():
+        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
     if not files:
         return None
-    h = hashlib.sha256()
+    h = hashlib.sha256()  # one digest over the folder's files, in name order
     for f in files:
         with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+            h.update(hashlib.file_digest(fh, "sha256").digest())
     return h.hexdigest()
 
 

@@ -403,8 +403,3 @@ class SidewalkEncroachmentRule:
             )
         )
 
-    def close(self, t: float) -> list[RuleEvent]:
-        """End every active violation (the camera is being stopped or its zone changed)."""
-        events = [self._end(p, "stopped") for p in self._places if p.violation is not None]
-        self._places = []
-        return events
