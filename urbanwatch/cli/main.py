@@ -1,4 +1,5 @@
-"""The `urbanwatch` command line."""
+"""`urbanwatch run`, `demo`, `check-config`, `eval` and `export-model`; the other commands are
+registered from `users` and `evidence`."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .config import ConfigError, Settings, load_config
+from ..config import ConfigError
+from .common import ConfigOption, console, err, fail, load_settings
 
 app = typer.Typer(
     help="urbanwatch: camera-feed monitoring for sidewalk encroachment and illegal dumping.",
@@ -19,25 +20,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 def _register_subcommands() -> None:
-    from .evidence_cli import purge, verify
-    from .users_cli import areas, users_app
+    from .evidence import purge, verify
+    from .users import areas, users_app
 
     app.add_typer(users_app, name="users")
     app.command()(areas)
     app.command()(verify)
     app.command()(purge)
 
-ConfigOption = Annotated[
-    Path,
-    typer.Option(
-        "--config", "-c", envvar="URBANWATCH_CONFIG", help="Configuration file (YAML).", show_default=True
-    ),
-]
+
 LogLevel = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
 LogFormat = Annotated[
     str,
@@ -45,15 +39,6 @@ LogFormat = Annotated[
                  help="text (readable, the default) or json (one object per line: at, level, logger, process, "
                  "message, camera, event_id, traceback) for a log system."),
 ]
-
-
-def _load(path: Path) -> Settings:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for line in exc.errors:
-            err.print(f"[red]error[/red] {line}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -66,10 +51,10 @@ def run(
     events with snapshots; the console at http://HOST:PORT/ shows each alert as it is raised.
     Stop with Ctrl-C.
     """
-    from .logs import setup_logging
-    from .runtime.service import StartupError, run_service
+    from ..logs import setup_logging
+    from ..runtime.service import StartupError, run_service
 
-    settings = _load(config)
+    settings = load_settings(config)
     try:
         setup_logging(log_level, log_format)
     except ValueError as exc:
@@ -89,7 +74,7 @@ def check_config(path: Annotated[Path, typer.Argument(help="Configuration file t
     Environment variables referenced as ${NAME} must be set, and the URBANWATCH_* overrides
     (URBANWATCH_MODEL, URBANWATCH_DATABASE_URL, ...) are applied as `run` would.
     """
-    settings = _load(path)
+    settings = load_settings(path)
     table = Table(title=f"{path}: valid", show_lines=False)
     for col in ("camera", "ward", "source", "detect", "zones"):
         table.add_column(col)
@@ -131,9 +116,9 @@ def demo(
 ) -> None:
     """Start the whole system on a replayed street video, with no camera: open the console and an
     encroachment alert appears within a minute."""
-    from .demo import DEMO_USER, DemoError, demo_settings, ensure_demo_user
-    from .logs import setup_logging
-    from .runtime.service import StartupError, run_service
+    from ..demo import DEMO_USER, DemoError, demo_settings, ensure_demo_user
+    from ..logs import setup_logging
+    from ..runtime.service import StartupError, run_service
 
     try:
         settings = demo_settings(video, model, port, data_dir.resolve(), dwell)
@@ -193,14 +178,14 @@ def evaluate(
     import json as _json
     import tempfile
 
-    from .config import parse_config
-    from .evaluation.ground_truth import GroundTruthError, load_all
-    from .evaluation.parallel import run_tasks, tasks_for
-    from .evaluation.perturb import PERTURBATIONS, PerturbError
-    from .evaluation.report import table, to_json
-    from .evaluation.runner import EvalError, settings_errors
-    from .evaluation.variants import apply_variant
-    from .logs import setup_logging
+    from ..config import parse_config
+    from ..evaluation.ground_truth import GroundTruthError, load_all
+    from ..evaluation.parallel import run_tasks, tasks_for
+    from ..evaluation.perturb import PERTURBATIONS, PerturbError
+    from ..evaluation.report import table, to_json
+    from ..evaluation.runner import EvalError, settings_errors
+    from ..evaluation.variants import apply_variant
+    from ..logs import setup_logging
 
     setup_logging("warning")
     if fps <= 0 or fps > 30:
@@ -209,7 +194,7 @@ def evaluate(
         gts = load_all(gt_files)
     except GroundTruthError as exc:
         _fail(exc.errors)
-    base = _load(config) if config else parse_config({}, Path.cwd())
+    base = load_settings(config) if config else parse_config({}, Path.cwd())
     changes = {f"detector.{k}": v for k, v in (("model", model), ("imgsz", imgsz), ("tiles", tiles)) if v is not None}
     try:
         base = apply_variant(base, changes)
@@ -233,7 +218,7 @@ def evaluate(
         json_out.write_text(_json.dumps(to_json(results, base.detector.model, fps), indent=2))
         console.print(f"written {json_out}")
     if report:
-        from .evaluation.html_report import write_report
+        from ..evaluation.html_report import write_report
 
         page = write_report(results, report, title, f"model {base.detector.model} · {fps:g} analysed frames/s")
         console.print(f"written {page}")
@@ -242,9 +227,7 @@ def evaluate(
 def _fail(lines: list[str]) -> None:
     """Exit 1 after one line per problem; nothing when there is none."""
     if lines:
-        for line in lines:
-            err.print(f"[red]error[/red] {line}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        fail(*lines)
 
 
 @contextmanager
@@ -261,8 +244,8 @@ def _clip_progress(gts):
 
 
 def _perturbed(gts, name: str, out_dir: Path):
-    from .evaluation.ground_truth import load_all
-    from .evaluation.perturb import perturb_set
+    from ..evaluation.ground_truth import load_all
+    from ..evaluation.perturb import perturb_set
 
     with err.status(f"re-encoding {len(gts)} clips: {name}"):
         return load_all(perturb_set(gts, name, out_dir))

@@ -6,16 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err = Console(stderr=True)
-MAX_EVENT_ID = 2**31 - 1  # event ids are INTEGER columns
+from .common import ConfigOption, console, err, load_settings
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", envvar="URBANWATCH_CONFIG", help="Configuration file (YAML).")
-]
+MAX_EVENT_ID = 2**31 - 1  # event ids are INTEGER columns
 
 
 def verify(
@@ -34,12 +29,7 @@ def verify(
     from models.evidence import verify as check
     from models.media import MediaStore
 
-    from .cli import _load
-
-    try:
-        settings = _load(config)
-    except typer.Exit:
-        raise typer.Exit(3) from None
+    settings = load_settings(config, error_code=3)
     from models import Database
 
     if not 1 <= event_id <= MAX_EVENT_ID:
@@ -85,10 +75,9 @@ def purge(
     kept until its retention ends. The service also purges on its own schedule."""
     from models import Database
 
-    from .cli import _load
-    from .runtime.retention import Purger
+    from ..runtime.retention import Purger
 
-    settings = _load(config)
+    settings = load_settings(config)
     db = Database(settings.storage.resolved_database_url)
     db.upgrade()
     report = Purger(settings, db).run(dry_run=dry_run)

@@ -7,42 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .config import ConfigError, load_config
+from .common import ConfigOption, console, fail, load_settings, open_database
 
 users_app = typer.Typer(help="Manage console accounts: operators, supervisors and admins.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", envvar="URBANWATCH_CONFIG", help="Configuration file (YAML).")
-]
 
 
 def _db(config: Path):
-    """The configured database, migrated, holding the configuration's areas (a user is scoped to
-    them before the service has ever run)."""
-    from models import Database
-    from models.areas import sync_areas
-
-    try:
-        settings = load_config(config)
-    except ConfigError as exc:
-        for line in exc.errors:
-            err.print(f"[red]error[/red] {line}", highlight=False)
-        raise typer.Exit(1) from None
-    db = Database(settings.storage.resolved_database_url)
-    db.upgrade()
-    with db.write() as s:
-        sync_areas(s, settings.areas.units(), [(g.name, g.members) for g in settings.areas.groups])
-    return db
+    return open_database(load_settings(config))
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error[/red] {message}", highlight=False)
-    raise typer.Exit(1)
+    fail(message)
 
 
 def _password(password_stdin: bool, confirm: bool = True) -> str:
