@@ -52,19 +52,23 @@ def run(
     Stop with Ctrl-C.
     """
     from ..logs import setup_logging
-    from ..runtime.service import StartupError, run_service
 
     settings = load_settings(config)
     try:
         setup_logging(log_level, log_format)
     except ValueError as exc:
-        err.print(f"[red]error[/red] --log-format: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"--log-format: {exc}")
+    _serve(settings, log_level)
+
+
+def _serve(settings, log_level: str) -> None:
+    """Runs the service until stopped; a refused start is one line and exit 1."""
+    from ..runtime.service import StartupError, run_service
+
     try:
         run_service(settings, log_level)
     except StartupError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 @app.command("check-config")
@@ -118,7 +122,6 @@ def demo(
     encroachment alert appears within a minute."""
     from ..demo import DEMO_USER, DemoError, demo_settings, ensure_demo_user
     from ..logs import setup_logging
-    from ..runtime.service import StartupError, run_service
 
     try:
         settings = demo_settings(video, model, port, data_dir.resolve(), dwell)
@@ -133,11 +136,7 @@ def demo(
         f"an alert appears once a car has stood {dwell:g} s on the sidewalk",
         highlight=False,
     )
-    try:
-        run_service(settings, log_level)
-    except StartupError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    _serve(settings, log_level)
 
 
 @app.command("eval")
