@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from .areas import address, label
 from .schema import Event
 from .vietnamese import sort_key
+from .vocabulary import ReviewStatus
 
 
 def day_events(session: Session, start: datetime, end: datetime, wards: list[str] | None) -> list[Event]:
@@ -47,8 +48,8 @@ class WardDigest:
 
     @property
     def confirmation_rate(self) -> float | None:
-        decided = self.by_status["confirmed"] + self.by_status["dismissed"]
-        return self.by_status["confirmed"] / decided if decided else None
+        decided = self.by_status[ReviewStatus.CONFIRMED] + self.by_status[ReviewStatus.DISMISSED]
+        return self.by_status[ReviewStatus.CONFIRMED] / decided if decided else None
 
     def to_dict(self) -> dict:
         return {

@@ -13,12 +13,9 @@ from . import audit, feed
 from .schema import Camera, Event, User
 from .serialize import event_message, iso
 from .types import utcnow
+from .vocabulary import ClipState, DismissReason, EventState, ReviewStatus
 
-EVENT_TYPES = ("encroachment", "dumping")
-STATUSES = ("unreviewed", "confirmed", "dismissed")
-STATES = ("active", "ended")
-REASONS = ("false_detection", "permitted", "duplicate", "other")  # why a detection was dismissed
-DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed"}
+DECISIONS = {"confirm": ReviewStatus.CONFIRMED, "dismiss": ReviewStatus.DISMISSED}
 
 
 class ReviewError(ValueError):
@@ -44,7 +41,7 @@ class NewEvent:
     snapshot_annotated: str
     details: dict
     clip: str | None = None
-    clip_state: str = "none"
+    clip_state: str = ClipState.NONE
     clip_started_at: datetime | None = None
 
 
@@ -64,9 +61,9 @@ def create_event(session: Session, new: NewEvent) -> Event:
 
 def end_event(session: Session, event_id: int, ended_at: datetime, reason: str) -> Event | None:
     event = session.get(Event, event_id)
-    if event is None or event.state == "ended":
+    if event is None or event.state == EventState.ENDED:
         return event
-    event.state = "ended"
+    event.state = EventState.ENDED
     event.ended_at = ended_at
     event.end_reason = reason
     announce_update(session, event)
@@ -102,8 +99,8 @@ def review(session: Session, event: Event, user: User, decision: str, reason: st
     Decisions can be revised; every one is in the audit log with the state before and after."""
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
-    if reason is not None and reason not in REASONS:
-        raise ReviewError(f"reason must be one of {', '.join(REASONS)}")
+    if reason is not None and reason not in DismissReason:
+        raise ReviewError(f"reason must be one of {', '.join(DismissReason)}")
     if decision == "dismiss" and reason is None:
         raise ReviewError("dismissing needs a reason")
     if reason == "other" and not (note or "").strip():
@@ -126,7 +123,8 @@ def event_by_clip(session: Session, clip_path: str) -> Event | None:
 
 def recording_events(session: Session, camera_id: str) -> list[Event]:
     """Events whose clip was still being written (by a worker that then stopped)."""
-    return list(session.scalars(select(Event).where(Event.camera_id == camera_id, Event.clip_state == "recording")))
+    q = select(Event).where(Event.camera_id == camera_id, Event.clip_state == ClipState.RECORDING)
+    return list(session.scalars(q))
 
 
 def get_event(session: Session, event_id: int) -> Event | None:
@@ -135,7 +133,7 @@ def get_event(session: Session, event_id: int) -> Event | None:
 
 
 def active_events(session: Session, camera_id: str) -> list[Event]:
-    return list(session.scalars(select(Event).where(Event.camera_id == camera_id, Event.state == "active")))
+    return list(session.scalars(select(Event).where(Event.camera_id == camera_id, Event.state == EventState.ACTIVE)))
 
 
 @dataclass

@@ -14,9 +14,10 @@ from .evidence import files_of
 from .media import MediaStore
 from .schema import Event
 from .types import utcnow
+from .vocabulary import ReviewStatus
 
 # When the disk fills up, media go in this order, oldest first; confirmed evidence never.
-LOW_DISK_ORDER = ("unreviewed", "dismissed")
+LOW_DISK_ORDER = (ReviewStatus.UNREVIEWED, ReviewStatus.DISMISSED)
 
 
 def media_paths(session: Session, event: Event) -> list[str]:

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import UTCDateTime, utcnow
+from .vocabulary import ClipState, EventState, ReviewStatus
 
 
 class Base(DeclarativeBase):
@@ -90,8 +91,8 @@ class Event(Base):
     raised_at: Mapped[datetime] = mapped_column(index=True)  # the rule was satisfied
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), default="active")  # active, ended
-    status: Mapped[str] = mapped_column(String(16), default="unreviewed")  # unreviewed, confirmed, dismissed
+    state: Mapped[str] = mapped_column(String(16), default=EventState.ACTIVE)  # vocabulary.EventState
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.UNREVIEWED)  # vocabulary.ReviewStatus
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -99,7 +100,7 @@ class Event(Base):
     review_reason: Mapped[str | None] = mapped_column(String(32))  # false_detection, permitted, duplicate, other
     review_note: Mapped[str | None] = mapped_column(Text)
     clip: Mapped[str | None] = mapped_column(Text)  # media path of the incident clip
-    clip_state: Mapped[str] = mapped_column(String(16), default="none")  # none, recording, complete, incomplete, failed
+    clip_state: Mapped[str] = mapped_column(String(16), default=ClipState.NONE)  # vocabulary.ClipState
     clip_started_at: Mapped[datetime | None]
     clip_ended_at: Mapped[datetime | None]
     media_purged_at: Mapped[datetime | None]  # retention removed the media files (the row stays)

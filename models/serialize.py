@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .schema import Camera, Event, FeedEntry, Zone
+from .vocabulary import ClipState
 
 MEDIA_URL = "/media/"
 
@@ -42,7 +43,8 @@ def event_to_dict(e: Event) -> dict:
         "snapshot_url": media_url(e.snapshot),
         "snapshot_annotated_url": media_url(e.snapshot_annotated),
         "crop_urls": {name: media_url(path) for name, path in (e.details or {}).get("crops", {}).items()},
-        "clip_url": media_url(e.clip) if e.clip and e.clip_state != "failed" and not e.media_purged_at else None,
+        "clip_url": (media_url(e.clip) if e.clip and e.clip_state != ClipState.FAILED and not e.media_purged_at
+                     else None),
         "clip_state": e.clip_state,
         "clip_started_at": iso(e.clip_started_at),
         "clip_ended_at": iso(e.clip_ended_at),

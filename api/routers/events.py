@@ -10,6 +10,7 @@ from models import audit, feed
 from models.events import EventFilter, ReviewError, acknowledge, get_event, list_events, review
 from models.schema import Event, User
 from models.serialize import event_to_dict, feed_message
+from models.vocabulary import DismissReason, EventState, EventType, ReviewStatus
 from urbanwatch.config import Settings
 
 from ..deps import get_session, get_settings
@@ -18,11 +19,8 @@ from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=refusals(401, 403, 404))
 
-EventType = Literal["encroachment", "dumping"]
-Status = Literal["unreviewed", "confirmed", "dismissed"]
-State = Literal["active", "ended"]
+
 Decision = Literal["confirm", "dismiss"]
-Reason = Literal["false_detection", "permitted", "duplicate", "other"]
 
 
 def _aware(t: datetime | None, tz: str) -> datetime | None:
@@ -48,8 +46,8 @@ def events(
     p: Principal = Depends(signed_in),
     camera: Annotated[list[str] | None, Query(description="Camera id (repeatable)")] = None,
     type: Annotated[list[EventType] | None, Query(description="Event type (repeatable)")] = None,
-    status: Annotated[list[Status] | None, Query(description="Review status (repeatable)")] = None,
-    state: Annotated[list[State] | None, Query(description="active or ended (repeatable)")] = None,
+    status: Annotated[list[ReviewStatus] | None, Query(description="Review status (repeatable)")] = None,
+    state: Annotated[list[EventState] | None, Query(description="active or ended (repeatable)")] = None,
     ward: Annotated[list[str] | None, Query(description="Ward or commune, exact name (repeatable)")] = None,
     area: Annotated[list[str] | None, Query(description="Ward, commune or group of them; diacritics optional "
                                               "(repeatable)")] = None,
@@ -100,7 +98,7 @@ def ack(event_id: EventId, request: Request, p: Principal = Depends(signed_in)) 
 
 class ReviewBody(BaseModel):
     decision: Decision
-    reason: Reason | None = Field(None, description="Required to dismiss")
+    reason: DismissReason | None = Field(None, description="Required to dismiss")
     note: str | None = Field(None, max_length=2000)
 
 

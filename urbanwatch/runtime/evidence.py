@@ -18,6 +18,7 @@ from models.media import MediaStore
 from models.schema import Event, Zone
 from models.serialize import iso
 from models.types import from_epoch
+from models.vocabulary import ClipState
 from streams.clips import ClipResult
 
 from .. import __version__
@@ -119,9 +120,9 @@ def record_snapshots(session: Session, media: MediaStore, event: Event) -> None:
 def record_clip(session: Session, media: MediaStore, event: Event, result: ClipResult | None) -> None:
     """A finished clip: its state and times on the event, its hash in the package."""
     if result is None or result.start_t is None or not media.path(event.clip).is_file():
-        event.clip_state = "failed"
+        event.clip_state = ClipState.FAILED
         return
-    event.clip_state = "complete" if result.complete else "incomplete"
+    event.clip_state = ClipState.COMPLETE if result.complete else ClipState.INCOMPLETE
     event.clip_started_at, event.clip_ended_at = from_epoch(result.start_t), from_epoch(result.end_t)
     record_file(session, media, event.id, "clip", event.clip)
 
@@ -137,7 +138,7 @@ def recover_clip(session: Session, media: MediaStore, event: Event) -> None:
     except (OSError, av.error.FFmpegError):
         frames = 0
     if frames == 0:
-        event.clip_state = "failed"
+        event.clip_state = ClipState.FAILED
         return
-    event.clip_state = "incomplete"
+    event.clip_state = ClipState.INCOMPLETE
     record_file(session, media, event.id, "clip", event.clip)

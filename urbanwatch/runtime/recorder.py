@@ -21,10 +21,13 @@ from models.failed_writes import record_failed_write
 from models.media import MediaStore
 from models.serialize import iso
 from models.types import from_epoch
+from models.vocabulary import ClipState
 from streams.clips import ClipResult
 from streams.frames import Frame
 from streams.notify import FeedNotifier
 from vision.annotate import annotate, encode_jpeg, format_local_time
+from vision.detections import NO_TRACK
+from vision.static_objects import STATIC_CLASS
 from vision.violations import RuleEvent, Violation
 
 from .evidence import Provenance, record_clip, record_snapshots, write_package
@@ -135,7 +138,7 @@ class Recorder:
         box = (v.bbox[0] * sx, v.bbox[1] * sy, v.bbox[2] * sx, v.bbox[3] * sy)
         poly = cam.zone_polygons.get(v.zone)
         label = CATEGORY_LABELS.get(v.category, v.category)
-        if v.class_name != "static_object":  # a detector class, with the detector's confidence
+        if v.class_name != STATIC_CLASS:  # a detector class, with the detector's confidence
             label += f": {v.class_name} {v.confidence:.2f}"
         header = [
             f"{cam.name} ({cam.id}) · {cam.address}",
@@ -146,12 +149,12 @@ class Recorder:
             label, header,
         )
         # The clip is asked for now (the camera keeps only so much video), before anything is stored.
-        clip_path, clip_state = f"{stem}-clip.mp4", "none"
+        clip_path, clip_state = f"{stem}-clip.mp4", ClipState.NONE
         clip_start = v.started_at - self.provenance.pre_roll_s
         if self.request_clip is not None and self.request_clip(
             camera_id, stem, clip_path, clip_start, v.raised_at + self.provenance.post_roll_s
         ):
-            clip_state = "recording"
+            clip_state = ClipState.RECORDING
         # Pictures are encoded now, from this frame, and written with the event: a full disk then
         # delays the event (retried once space is freed) instead of losing it.
         pictures = {f"{stem}-clean.jpg": encode_jpeg(frame.image), f"{stem}-annotated.jpg": encode_jpeg(annotated)}
@@ -169,16 +172,16 @@ class Recorder:
             bbox=[round(float(c), 1) for c in v.bbox],
             frame_width=frame.native_size[0],
             frame_height=frame.native_size[1],
-            track_id=None if v.track_id < 0 else int(v.track_id),
+            track_id=None if v.track_id == NO_TRACK else int(v.track_id),
             started_at=from_epoch(v.started_at),
             raised_at=raised,
             snapshot=clean_path,
             snapshot_annotated=annotated_path,
             details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at,
                      "evidence": _evidence_json(v.evidence), "crops": crops},
-            clip=clip_path if clip_state == "recording" else None,
+            clip=clip_path if clip_state == ClipState.RECORDING else None,
             clip_state=clip_state,
-            clip_started_at=from_epoch(clip_start) if clip_state == "recording" else None,
+            clip_started_at=from_epoch(clip_start) if clip_state == ClipState.RECORDING else None,
         )
         key = (camera_id, v.zone, v.id)
 

@@ -13,6 +13,7 @@ from models import Database, feed
 from models.media import MediaStore
 from models.retention import expired, media_paths, oldest_purgeable, purge
 from models.types import utcnow
+from models.vocabulary import ReviewStatus
 
 from ..config import Settings
 
@@ -60,7 +61,8 @@ class Purger:
     def run(self, dry_run: bool = False) -> PurgeReport:
         r = self.settings.retention
         report = PurgeReport(free_percent_before=free_percent(self.media.root))
-        days = {"unreviewed": r.unreviewed_days, "dismissed": r.dismissed_days, "confirmed": r.confirmed_days}
+        days = {ReviewStatus.UNREVIEWED: r.unreviewed_days, ReviewStatus.DISMISSED: r.dismissed_days,
+                ReviewStatus.CONFIRMED: r.confirmed_days}
         with self.db.write() as s:
             for e in expired(s, utcnow(), days):
                 n, size = self._size(s, e)

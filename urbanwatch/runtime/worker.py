@@ -31,6 +31,7 @@ from streams.health import CameraState
 from streams.notify import FeedNotifier
 from vision.analyzer import CameraAnalyzer
 from vision.annotate import encode_jpeg
+from vision.detections import NO_TRACK
 from vision.detector import YoloDetector
 from vision.violations import Violation
 
@@ -212,7 +213,7 @@ class Worker:
                 continue
             v = Violation(
                 id=0, type=e.type, zone=e.zone_name, category=e.category, class_name=e.class_name,
-                bbox=tuple(e.bbox), confidence=e.confidence, track_id=-1,
+                bbox=tuple(e.bbox), confidence=e.confidence, track_id=NO_TRACK,
                 started_at=e.started_at.timestamp(), raised_at=e.raised_at.timestamp(),
                 params=(e.details or {}).get("params", {}),
             )

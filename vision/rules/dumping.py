@@ -26,10 +26,11 @@ import numpy as np
 
 from ..appearance import look
 from ..appearance import patch as _patch
-from ..detections import Detections
+from ..detections import NO_TRACK, Detections
 from ..matching import greedy_match, overlap
 from ..observation import Observation
 from ..presence import box_gap
+from ..static_objects import STATIC_CLASS
 from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
@@ -425,7 +426,7 @@ class DumpingRule:
         crops = {"owner": cand.owner_crop} if cand.owner_crop is not None else {}
         cand.violation = Violation(
             id=self._next_id, type="dumping", zone=self.zone.name, category="left_object",
-            class_name="static_object", bbox=(x1, y1, x2, y2), confidence=cand.confidence, track_id=-1,
+            class_name=STATIC_CLASS, bbox=(x1, y1, x2, y2), confidence=cand.confidence, track_id=NO_TRACK,
             started_at=cand.appeared_at, raised_at=obs.t, params={"unattended_s": self.unattended_s},
             evidence=evidence, crops=crops,
         )

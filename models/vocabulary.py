@@ -1,0 +1,38 @@
+"""The words events are stored with, in one place. StrEnums: each member is its own string, so
+they compare with and are stored as the plain values ("confirmed") the database and the API
+already hold."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    ENCROACHMENT = "encroachment"
+    DUMPING = "dumping"
+
+
+class ReviewStatus(StrEnum):
+    UNREVIEWED = "unreviewed"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class EventState(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class ClipState(StrEnum):
+    NONE = "none"  # no clip asked for (clips off, or the camera kept no video)
+    RECORDING = "recording"
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # cut short (the worker or the camera stopped); playable up to there
+    FAILED = "failed"
+
+
+class DismissReason(StrEnum):
+    FALSE_DETECTION = "false_detection"
+    PERMITTED = "permitted"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
