@@ -9,6 +9,7 @@ from models.schema import Camera, User
 from models.serialize import camera_to_dict, iso
 from models.types import utcnow
 from urbanwatch.config import Settings, ZoneConfig
+from urbanwatch.config.loader import validation_lines
 
 from ..deps import get_session
 from ..params import refusals
@@ -56,25 +57,17 @@ def latest_frame(camera_id: str, request: Request, session: Session = Depends(ge
 def put_zones(camera_id: str, zones: list[dict], request: Request, p: Principal = Depends(admin)) -> dict:
     settings: Settings = request.app.state.settings
     checked, errors = [], []
-    for i, z in enumerate(zones):
+    for i, z in enumerate(zones):  # checked one by one, so that every zone's problems are told at once
         try:
-            zc = ZoneConfig.model_validate(z)
+            checked.append(ZoneConfig.model_validate(z))
         except ValidationError as exc:
-            errors += [f"zones[{i}].{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-            continue
-        checked.append(zc)
+            errors += validation_lines(exc, prefix=("zones", i))
     names = [z.name for z in checked]
     errors += [f"zone name '{n}' is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
-    known = set(settings.detector.categories) | set(settings.detector.class_to_category())
-    rows = []
     for zc in checked:
-        if zc.kind == "sidewalk":
-            objects = zc.objects or list(settings.rules.encroachment.objects)
-            errors += [f"zone {zc.name}: unknown object '{o}'" for o in objects if o not in known]
-            params = {"objects": objects, "dwell_s": zc.dwell_s or settings.rules.encroachment.dwell_s}
-        else:
-            params = {"unattended_s": zc.unattended_s or settings.rules.dumping.unattended_s}
-        rows.append({"name": zc.name, "kind": zc.kind, "polygon": [list(pt) for pt in zc.polygon], "params": params})
+        errors += [f"zone {zc.name}: unknown object '{o}'" for o in settings.fill_zone(zc)]
+    rows = [{"name": zc.name, "kind": zc.kind, "polygon": [list(pt) for pt in zc.polygon], "params": zc.params}
+            for zc in checked]
     if errors:
         raise HTTPException(422, errors)
     with request.app.state.db.write() as s:

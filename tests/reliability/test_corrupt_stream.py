@@ -1,4 +1,4 @@
-"""A camera that sends damaged H.264 (bytes flipped all through the stream): the reader survives,
+"""A camera that sends damaged H.264 (bits flipped all through the stream): the reader survives,
 keeps delivering what can be decoded, and says what went wrong; nothing crashes."""
 
 import random
@@ -9,15 +9,21 @@ from streams.camera import CameraSource
 from ..helpers import encode_clip
 
 
-def test_a_damaged_stream_is_read_as_far_as_it_can_be(tmp_path):
-    clean = encode_clip(tmp_path / "clean.mp4", 150, noise=True)
+def damaged_copy(clean, out, every: int):
+    """Bits flipped in one byte of every `every`, past the stream's first tables."""
     data = bytearray(clean.read_bytes())
     rng = random.Random(7)
-    for i in rng.sample(range(4096, len(data)), len(data) // 300):  # the header kept: a stream once opened
+    for i in rng.sample(range(188 * 8, len(data)), len(data) // every):
         data[i] ^= 1 << rng.randrange(8)
-    damaged = tmp_path / "damaged.mp4"
-    damaged.write_bytes(bytes(data))
-    src = CameraSource("fuzz", str(damaged), offline_after_s=2, backoff_initial_s=0.1, backoff_max_s=0.5).start()
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_damaged_stream_is_read_as_far_as_it_can_be(tmp_path):
+    # MPEG-TS, as cameras send: no index to break, damage lands in the data as on a bad link
+    clean = encode_clip(tmp_path / "clean.ts", 150, noise=True)
+    src = CameraSource("fuzz", str(damaged_copy(clean, tmp_path / "damaged.ts", 300)), offline_after_s=2,
+                       backoff_initial_s=0.1, backoff_max_s=0.5).start()
     try:
         seen = 0
         deadline = time.monotonic() + 12  # the 6 s file looped twice
@@ -26,7 +32,6 @@ def test_a_damaged_stream_is_read_as_far_as_it_can_be(tmp_path):
                 seen += 1
         assert src._thread is not None and src._thread.is_alive()  # the reader lives on
         assert seen > 10
-        health = src.health()
-        assert health.frames_in > 10 or health.reconnects > 0
     finally:
         src.stop()
+

@@ -77,6 +77,13 @@ class ZoneConfig(Section):
             raise ValueError(f"edges {i + 1} and {j + 1} cross: draw the corners in order around the zone")
         return pts
 
+    @property
+    def params(self) -> dict:
+        """The rule parameters as stored with the zone (after Settings.fill_zone)."""
+        if self.kind == "sidewalk":
+            return {"objects": list(self.objects or []), "dwell_s": self.dwell_s}
+        return {"unattended_s": self.unattended_s}
+
     @model_validator(mode="after")
     def _params_match_kind(self) -> "ZoneConfig":
         if self.kind == "sidewalk" and self.unattended_s is not None:

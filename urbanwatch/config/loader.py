@@ -1,6 +1,7 @@
 """Reads config.yaml: YAML, then ${ENV_VAR} substitution, then per-machine overrides from the
 environment, then validation of the whole tree. Every error is reported with its YAML path."""
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ class ConfigError(Exception):
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
+    """("cameras", 2, "zones", 0, "polygon") -> "cameras[2].zones[0].polygon"."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -45,21 +47,39 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-_MESSAGES = {
+MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "required",
 }
 
 
-def _format_validation_error(exc: ValidationError) -> list[str]:
+def validation_lines(
+    exc: ValidationError,
+    prefix: tuple = (),
+    messages: Mapping[str, str] | None = None,
+    show_input: bool = False,
+    names: Mapping[str, str] | None = None,
+    top: str | None = None,
+) -> list[str]:
+    """One line per problem, "path: message", for every place that reports pydantic's errors to
+    people (the configuration, the zone editor, ground-truth files). `messages` rewords error
+    types, `show_input` adds the offending value, `names` renames fields in paths, `top` names an
+    empty path (by default whole-tree checks name their own paths)."""
+    messages = {**MESSAGES, **(messages or {})}
     lines = []
     for err in exc.errors(include_url=False):
-        msg = _MESSAGES.get(err["type"], err["msg"])
-        for prefix in ("Value error, ", "Assertion failed, "):
-            msg = msg.removeprefix(prefix)
-        loc = format_loc(tuple(err["loc"]))
-        if not loc:  # whole-tree checks already name their paths
+        msg = messages.get(err["type"], err["msg"])
+        for lead in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(lead)
+        value = err.get("input")
+        if show_input and err["type"] not in messages and isinstance(value, str | int | float | bool) \
+                and len(str(value)) < 40:
+            msg += f", got {json.dumps(value)}"  # JSON spelling: true, NaN, "640"
+        loc = format_loc((*prefix, *((names or {}).get(p, p) if isinstance(p, str) else p for p in err["loc"])))
+        if not loc and top is None:  # whole-tree checks already name their paths
             lines.extend(msg.splitlines())
+        elif not loc:
+            lines.append(f"{top}: {msg}")
         else:
             lines.append(f"{loc}: {msg}")
     return lines
@@ -109,7 +129,7 @@ def parse_config(data: Any, base_dir: Path, env: Mapping[str, str] | None = None
     try:
         return Settings.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc)) from None
+        raise ConfigError(validation_lines(exc)) from None
 
 
 def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Settings:

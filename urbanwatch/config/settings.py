@@ -7,7 +7,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .areas import AreasConfig
 from .base import Section
-from .camera import CameraConfig
+from .camera import CameraConfig, ZoneConfig
 from .detector import DetectorConfig
 from .evidence import EvidenceConfig, RetentionConfig
 from .ingest import IngestConfig
@@ -80,7 +80,6 @@ class Settings(Section):
     @model_validator(mode="after")
     def _resolve_zone_rules(self) -> "Settings":
         """Fill each zone's rule parameters from the global defaults and check the object names."""
-        known = set(self.detector.categories) | set(self.detector.class_to_category())
         errors = []
         for ci, cam in enumerate(self.cameras):
             if self.areas.unit_kind(cam.ward) is None:
@@ -89,19 +88,12 @@ class Settings(Section):
                 errors.append(f"cameras[{ci}].ward: '{cam.ward}' is not a ward, commune or special zone of "
                               f"{self.areas.city} in `areas`{hint}")
             for zi, zone in enumerate(cam.zones):
-                if zone.kind == "sidewalk":
-                    if zone.dwell_s is None:
-                        zone.dwell_s = self.rules.encroachment.dwell_s
-                    if zone.objects is None:
-                        zone.objects = list(self.rules.encroachment.objects)
-                    unknown = [o for o in zone.objects if o not in known]
-                    if unknown:
-                        errors.append(
-                            f"cameras[{ci}].zones[{zi}].objects: unknown {', '.join(unknown)} "
-                            f"(use a category of detector.categories or a class listed there)"
-                        )
-                elif zone.unattended_s is None:
-                    zone.unattended_s = self.rules.dumping.unattended_s
+                unknown = self.fill_zone(zone)
+                if unknown:
+                    errors.append(
+                        f"cameras[{ci}].zones[{zi}].objects: unknown {', '.join(unknown)} "
+                        f"(use a category of detector.categories or a class listed there)"
+                    )
         for wi, hook in enumerate(self.sinks.webhooks):
             names = {n for n, _ in self.areas.units()} | {g.name for g in self.areas.groups}
             unknown = [a for a in hook.areas or [] if a not in names]
@@ -110,6 +102,20 @@ class Settings(Section):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    def fill_zone(self, zone: ZoneConfig) -> list[str]:
+        """The one place a zone's rule parameters are resolved: what the zone leaves out comes from
+        `rules`. Returns the object names the detector does not know (none: the zone is usable)."""
+        if zone.kind == "sidewalk":
+            if zone.dwell_s is None:
+                zone.dwell_s = self.rules.encroachment.dwell_s
+            if zone.objects is None:
+                zone.objects = list(self.rules.encroachment.objects)
+            known = set(self.detector.categories) | set(self.detector.class_to_category())
+            return [o for o in zone.objects if o not in known]
+        if zone.unattended_s is None:
+            zone.unattended_s = self.rules.dumping.unattended_s
+        return []
 
     def camera(self, camera_id: str) -> CameraConfig:
         for cam in self.cameras:

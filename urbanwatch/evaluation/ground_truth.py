@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from ..config.loader import validation_lines
+
 SCHEMA = "urbanwatch-gt/1"
 
 # Strict: "640" or true where a number belongs is an annotation mistake, not something to coerce.
@@ -124,26 +126,14 @@ def camera_id(clip: str) -> str:
     return stem[:56] or "clip"
 
 
-def field_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-_MESSAGES = {"missing": "required", "model_type": "must be a JSON object"}
+_MESSAGES = {"model_type": "must be a JSON object"}
 
 
 def _validation_lines(exc: ValidationError) -> list[str]:
-    lines = []
-    for e in exc.errors(include_url=False):
-        msg = _MESSAGES.get(e["type"], e["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
-        value = e.get("input")
-        if e["type"] not in _MESSAGES and isinstance(value, str | int | float | bool) and len(str(value)) < 40:
-            msg += f", got {json.dumps(value)}"  # JSON spelling: true, NaN, "640"
-        loc = tuple("schema" if p == "schema_" else p for p in e["loc"])
-        lines.append(f"{field_path(loc)}: {msg}")
-    return lines
+    """The configuration's formatter, worded for annotators ("must be", the value they wrote)."""
+    lines = validation_lines(exc, messages=_MESSAGES, show_input=True, names={"schema_": "schema"},
+                             top="(top level)")
+    return [line.replace("Input should be", "must be") for line in lines]
 
 
 def _check_consistency(gt: GroundTruth) -> list[str]:

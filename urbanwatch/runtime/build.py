@@ -14,16 +14,10 @@ from vision.zones import PolygonZone
 from ..config import CameraConfig, Settings
 
 
-def zone_params(settings: Settings, zone) -> dict:
-    if zone.kind == "sidewalk":
-        return {"objects": list(zone.objects), "dwell_s": zone.dwell_s}
-    return {"unattended_s": zone.unattended_s}
-
-
 def config_zones(settings: Settings, camera: CameraConfig) -> list[dict]:
     """A camera's zones as stored: name, kind, polygon, params (the form the console edits)."""
     return [{"name": z.name, "kind": z.kind, "polygon": [list(p) for p in z.polygon],
-             "params": zone_params(settings, z)} for z in camera.zones]
+             "params": z.params} for z in camera.zones]
 
 
 def build_rule(settings: Settings, z: dict):
