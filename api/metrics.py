@@ -5,7 +5,6 @@ filesystem. So several worker processes (and machines) need no shared metrics st
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 
 from models import feed
 from models.cameras import list_cameras
+from models.media import disk_usage
 from models.schema import Event
 from models.types import utcnow
 
@@ -48,10 +48,7 @@ class UrbanwatchCollector(Collector):
                                 "API server", value=max(0, feed_last - hub.last_id))
         yield GaugeMetricFamily("urbanwatch_websocket_clients", "Consoles connected to this API server",
                                 value=hub.subscribers)
-        root = state.settings.storage.resolved_media_dir
-        while not root.exists() and root != root.parent:
-            root = root.parent
-        usage = shutil.disk_usage(root)
+        usage = disk_usage(state.settings.storage.resolved_media_dir)
         yield GaugeMetricFamily("urbanwatch_media_free_bytes", "Free space on the media disk", value=usage.free)
         yield GaugeMetricFamily("urbanwatch_media_free_ratio", "Free share of the media disk",
                                 value=usage.free / usage.total)

@@ -116,3 +116,22 @@ def overview(digests: list[WardDigest]) -> dict:
     ranked = sorted((w for w in wards if w["repeat_locations"]),
                     key=lambda w: (-w["repeat_locations"], -w["repeat_events"], sort_key(w["ward"])))
     return {"events": sum(d.events for d in digests), "wards": wards, "most_repeats": ranked[:10]}
+
+
+CSV_HEADER = ["date", "ward", "address", "camera_id", "camera_name", "zone", "type", "events", "confirmed",
+              "dismissed", "unreviewed"]
+
+
+def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str) -> list[list]:
+    """The digest as spreadsheet rows: one per ward, camera, zone and type, wards in Vietnamese
+    order, with each ward's address."""
+    rows: dict[tuple, dict] = {}
+    for e in events:
+        key = (e.ward, e.camera_id, e.camera.name, e.zone_name, e.type)
+        r = rows.setdefault(key, {"events": 0, **{s.value: 0 for s in ReviewStatus}})
+        r["events"] += 1
+        r[e.status] += 1
+    in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))
+    return [[day, ward, address(ward, kinds.get(ward), city), cam_id, cam_name, zone, type_, r["events"],
+             r[ReviewStatus.CONFIRMED], r[ReviewStatus.DISMISSED], r[ReviewStatus.UNREVIEWED]]
+            for (ward, cam_id, cam_name, zone, type_), r in in_order]

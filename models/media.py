@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -43,3 +44,10 @@ class MediaStore:
 
     def delete(self, rel_path: str) -> None:
         self.path(rel_path).unlink(missing_ok=True)
+
+
+def disk_usage(root: Path) -> shutil._ntuple_diskusage:
+    """The media disk's usage; before any media exists, the disk the folder will be made on."""
+    while not root.exists() and root != root.parent:
+        root = root.parent
+    return shutil.disk_usage(root)

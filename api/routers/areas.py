@@ -10,6 +10,7 @@ from models import audit
 from models.areas import AreaError, area_to_dict, delete_area, list_areas, save_area
 from models.schema import Area, User
 
+from ..deps import DbDep, SettingsDep
 from ..params import refusals
 from ..security import Principal, admin, client_ip, signed_in
 
@@ -24,22 +25,23 @@ class AreaChange(BaseModel):
 
 @router.get("", summary="Wards, communes, special zones and groups, in Vietnamese order")
 def areas(
-    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
     p: Principal = Depends(signed_in),
     q: Annotated[str | None, Query(max_length=100, description="Search; diacritics and case ignored")] = None,
     kind: Kind | None = None,
 ) -> dict:
-    with request.app.state.db.session() as s:
+    with db.session() as s:
         items = [area_to_dict(a) for a in list_areas(s, q, kind)]
     mine = p.scope.filter()
     for a in items:  # what the caller's lists can show
         a["visible"] = mine is None or a["name"] in mine or any(m in mine for m in a["members"])
-    return {"city": request.app.state.settings.areas.city, "items": items}
+    return {"city": settings.areas.city, "items": items}
 
 
 @router.put("/{name}", summary="Add a ward, commune, special zone or group, or change a group's members")
-def put_area(name: str, body: AreaChange, request: Request, p: Principal = Depends(admin)) -> dict:
-    with request.app.state.db.write() as s:
+def put_area(name: str, body: AreaChange, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
+    with db.write() as s:
         row = s.get(Area, name)
         before = area_to_dict(row) if row is not None else None
         try:
@@ -52,8 +54,8 @@ def put_area(name: str, body: AreaChange, request: Request, p: Principal = Depen
 
 
 @router.delete("/{name}", status_code=204, summary="Remove an area no camera, user or group refers to")
-def remove_area(name: str, request: Request, p: Principal = Depends(admin)) -> None:
-    with request.app.state.db.write() as s:
+def remove_area(name: str, request: Request, db: DbDep, p: Principal = Depends(admin)) -> None:
+    with db.write() as s:
         row = s.get(Area, name)
         if row is None:
             raise HTTPException(404, f"no area {name}")

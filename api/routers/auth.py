@@ -18,6 +18,7 @@ from models.users import (
     user_to_dict,
 )
 
+from ..deps import DbDep
 from ..params import refusals
 from ..security import CSRF_COOKIE, SESSION_COOKIE, Principal, client_ip, signed_in
 
@@ -33,8 +34,7 @@ class Credentials(BaseModel):
 
 
 @router.post("/login", summary="Sign in; sets the session cookie")
-def login(body: Credentials, request: Request, response: Response) -> dict:
-    db = request.app.state.db
+def login(body: Credentials, request: Request, response: Response, db: DbDep) -> dict:
     ip = client_ip(request)
     with db.write() as s:  # short: count and book this attempt, nothing slow under the write lock
         booked = book_login_attempt(s, body.username, ip, utcnow(), LIMITS)
@@ -58,10 +58,10 @@ def login(body: Credentials, request: Request, response: Response) -> dict:
 
 
 @router.post("/logout", summary="Sign out")
-def logout(request: Request, response: Response, p: Principal = Depends(signed_in)) -> dict:
+def logout(request: Request, response: Response, db: DbDep, p: Principal = Depends(signed_in)) -> dict:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with request.app.state.db.write() as s:
+        with db.write() as s:
             end_session(s, token)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

@@ -8,10 +8,10 @@ from models.cameras import get_camera, list_cameras, status_changes, sync_zones
 from models.schema import Camera, User
 from models.serialize import camera_to_dict, iso
 from models.types import utcnow
-from urbanwatch.config import Settings, ZoneConfig
+from urbanwatch.config import ZoneConfig
 from urbanwatch.config.loader import validation_lines
 
-from ..deps import get_session
+from ..deps import DbDep, SettingsDep, get_session
 from ..params import refusals
 from ..security import Principal, admin, client_ip, signed_in
 
@@ -44,18 +44,18 @@ def camera(camera_id: str, session: Session = Depends(get_session), p: Principal
 
 @router.get("/{camera_id}/frame.jpg", summary="The camera's latest picture (refreshed every few seconds)",
             response_class=FileResponse)
-def latest_frame(camera_id: str, request: Request, session: Session = Depends(get_session),
+def latest_frame(camera_id: str, settings: SettingsDep, session: Session = Depends(get_session),
                  p: Principal = Depends(signed_in)):
     visible_camera(session, p, camera_id)
-    path = request.app.state.settings.storage.resolved_media_dir / "live" / f"{camera_id}.jpg"
+    path = settings.storage.resolved_media_dir / "live" / f"{camera_id}.jpg"
     if not path.is_file():
         raise HTTPException(404, "no picture from this camera yet")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.put("/{camera_id}/zones", summary="Replace the camera's zones (admins); workers apply them live")
-def put_zones(camera_id: str, zones: list[dict], request: Request, p: Principal = Depends(admin)) -> dict:
-    settings: Settings = request.app.state.settings
+def put_zones(camera_id: str, zones: list[dict], request: Request, db: DbDep, settings: SettingsDep,
+              p: Principal = Depends(admin)) -> dict:
     checked, errors = [], []
     for i, z in enumerate(zones):  # checked one by one, so that every zone's problems are told at once
         try:
@@ -70,7 +70,7 @@ def put_zones(camera_id: str, zones: list[dict], request: Request, p: Principal 
             for zc in checked]
     if errors:
         raise HTTPException(422, errors)
-    with request.app.state.db.write() as s:
+    with db.write() as s:
         cam = visible_camera(s, p, camera_id)
         before = {"zones": camera_to_dict(cam)["zones"]}
         sync_zones(s, camera_id, rows)

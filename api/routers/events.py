@@ -13,7 +13,7 @@ from models.serialize import event_to_dict, feed_message
 from models.vocabulary import DismissReason, EventState, EventType, ReviewStatus
 from urbanwatch.config import Settings
 
-from ..deps import get_session, get_settings
+from ..deps import DbDep, get_session, get_settings
 from ..params import EventId, IdList, Moment, Offset, refusals
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
@@ -89,8 +89,8 @@ def timeline(event_id: EventId, session: Session = Depends(get_session), p: Prin
 
 
 @router.post("/{event_id}/ack", summary="Acknowledge an alert (operators and up)")
-def ack(event_id: EventId, request: Request, p: Principal = Depends(signed_in)) -> dict:
-    with request.app.state.db.write() as s:
+def ack(event_id: EventId, request: Request, db: DbDep, p: Principal = Depends(signed_in)) -> dict:
+    with db.write() as s:
         e = visible_event(s, p, event_id)
         acknowledge(s, e, s.get(User, p.user.id), client_ip(request))
         return event_to_dict(e)
@@ -107,8 +107,9 @@ class BulkReviewBody(ReviewBody):
 
 
 @router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)")
-def review_one(event_id: EventId, body: ReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
-    with request.app.state.db.write() as s:
+def review_one(event_id: EventId, body: ReviewBody, request: Request, db: DbDep,
+               p: Principal = Depends(supervisor)) -> dict:
+    with db.write() as s:
         e = visible_event(s, p, event_id)
         try:
             review(s, e, s.get(User, p.user.id), body.decision, body.reason, body.note, client_ip(request))
@@ -118,9 +119,9 @@ def review_one(event_id: EventId, body: ReviewBody, request: Request, p: Princip
 
 
 @router.post("/review", summary="Confirm or dismiss many events at once (supervisors)")
-def review_many(body: BulkReviewBody, request: Request, p: Principal = Depends(supervisor)) -> dict:
+def review_many(body: BulkReviewBody, request: Request, db: DbDep, p: Principal = Depends(supervisor)) -> dict:
     """All or nothing: if any event is out of reach or the decision is invalid, none is changed."""
-    with request.app.state.db.write() as s:
+    with db.write() as s:
         user = s.get(User, p.user.id)
         done = []
         for event_id in dict.fromkeys(body.ids):

@@ -13,6 +13,7 @@ from models.evidence import verify
 from models.media import MediaStore
 from models.schema import User
 
+from ..deps import DbDep, SettingsDep
 from ..params import EventId, refusals
 from ..security import Principal, client_ip, signed_in
 from .events import visible_event
@@ -22,9 +23,10 @@ router = APIRouter(prefix="/api/events", tags=["evidence"], responses=refusals(4
 
 @router.get("/{event_id}/evidence.zip", summary="The event's evidence package: files, metadata, SHA-256 sums",
             response_class=StreamingResponse)
-def evidence_zip(event_id: EventId, request: Request, p: Principal = Depends(signed_in)):
-    media = MediaStore(request.app.state.settings.storage.resolved_media_dir, create=False)
-    with request.app.state.db.write() as s:
+def evidence_zip(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep,
+                 p: Principal = Depends(signed_in)):
+    media = MediaStore(settings.storage.resolved_media_dir, create=False)
+    with db.write() as s:
         e = visible_event(s, p, event_id)
         checks = verify(s, media, e.id)
         if not checks or all(c.status == "missing" for c in checks):

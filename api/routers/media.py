@@ -1,13 +1,13 @@
 """Snapshots, crops and clips, to those who may see the camera that took them."""
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from models.cameras import get_camera
 from models.media import MediaStore
 
-from ..deps import get_session
+from ..deps import SettingsDep, get_session
 from ..params import refusals
 from ..security import Principal, signed_in
 
@@ -28,8 +28,9 @@ def camera_of(rel_path: str) -> str | None:
 
 
 @router.get("/media/{path:path}", summary="A media file (snapshot, crop, clip)", response_class=FileResponse)
-def media(path: str, request: Request, session: Session = Depends(get_session), p: Principal = Depends(signed_in)):
-    store = MediaStore(request.app.state.settings.storage.resolved_media_dir, create=False)
+def media(path: str, settings: SettingsDep, session: Session = Depends(get_session),
+          p: Principal = Depends(signed_in)):
+    store = MediaStore(settings.storage.resolved_media_dir, create=False)
     camera_id = camera_of(path)
     cam = get_camera(session, camera_id) if camera_id else None
     if cam is None or not p.scope.allows(cam.ward):

@@ -6,15 +6,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from models.areas import address, kinds_of
-from models.digest import day_events, digest, overview
-from models.vietnamese import sort_key
+from models.areas import kinds_of
+from models.digest import CSV_HEADER, csv_rows, day_events, digest, overview
 
-from ..deps import get_session
+from ..deps import SettingsDep, get_session
 from ..params import Day, refusals
 from ..security import Principal, signed_in, wards_asked
 
@@ -39,14 +38,13 @@ def _digests(session: Session, settings, start: datetime, end: datetime, wards: 
 @router.get("", summary="Daily digest per ward: counts by type, camera and zone, confirmation rate, "
             "repeat locations")
 def daily_digest(
-    request: Request,
+    settings: SettingsDep,
     day: Annotated[Day, Query(alias="date", description="Local day, YYYY-MM-DD")],
     ward: WardQuery = None,
     area: AreaQuery = None,
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> dict:
-    settings = request.app.state.settings
     start, end = _day_range(day, settings.timezone)
     digests = _digests(session, settings, start, end, wards_asked(session, p, ward, area))
     return {"date": day.isoformat(), "timezone": settings.timezone, "city": settings.areas.city,
@@ -56,7 +54,7 @@ def daily_digest(
 @router.get("/overview", summary="The city at a glance (city-wide accounts): each ward's events over a period, "
             "and the wards with most repeat locations")
 def city_overview(
-    request: Request,
+    settings: SettingsDep,
     day: Annotated[Day, Query(alias="date", description="Last local day of the period, YYYY-MM-DD")],
     days: Annotated[int, Query(ge=1, le=31, description="Length of the period in days")] = 7,
     session: Session = Depends(get_session),
@@ -64,7 +62,6 @@ def city_overview(
 ) -> dict:
     if not p.scope.city_wide:
         raise HTTPException(403, "the city overview is for city-wide accounts; your digest is per ward")
-    settings = request.app.state.settings
     first = day - timedelta(days=days - 1)
     start, end = _day_range(first, settings.timezone)[0], _day_range(day, settings.timezone)[1]
     digests = _digests(session, settings, start, end, None)
@@ -74,31 +71,19 @@ def city_overview(
 
 @router.get(".csv", summary="The daily digest as CSV: one row per camera, zone and type", response_class=Response)
 def daily_digest_csv(
-    request: Request,
+    settings: SettingsDep,
     day: Annotated[Day, Query(alias="date")],
     ward: WardQuery = None,
     area: AreaQuery = None,
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> Response:
-    settings = request.app.state.settings
     start, end = _day_range(day, settings.timezone)
-    rows: dict[tuple, dict] = {}
     events = day_events(session, start, end, wards_asked(session, p, ward, area))
-    kinds = kinds_of(session, {e.ward for e in events})
-    for e in events:
-        key = (e.ward, e.camera_id, e.camera.name, e.zone_name, e.type)
-        r = rows.setdefault(key, {"events": 0, "confirmed": 0, "dismissed": 0, "unreviewed": 0})
-        r["events"] += 1
-        r[e.status] += 1
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["date", "ward", "address", "camera_id", "camera_name", "zone", "type", "events", "confirmed",
-                "dismissed", "unreviewed"])
-    in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))  # wards in Vietnamese order
-    for (ward, cam_id, cam_name, zone, type_), r in in_order:
-        w.writerow([day.isoformat(), ward, address(ward, kinds.get(ward), settings.areas.city), cam_id, cam_name,
-                    zone, type_, r["events"], r["confirmed"], r["dismissed"], r["unreviewed"]])
+    w.writerow(CSV_HEADER)
+    w.writerows(csv_rows(events, kinds_of(session, {e.ward for e in events}), settings.areas.city, day.isoformat()))
     # a byte-order mark, so that Excel reads the Vietnamese names as UTF-8
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="urbanwatch-digest-{day}.csv"'})

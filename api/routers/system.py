@@ -1,4 +1,3 @@
-import shutil
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 from models import feed
 from models.cameras import list_cameras
 from models.failed_writes import failed_write_to_dict, list_failed_writes
+from models.media import disk_usage
 from models.schema import FeedEntry
 from models.serialize import feed_message
 from models.sinks import failures
@@ -17,7 +17,7 @@ from models.types import utcnow
 from urbanwatch import __version__
 from urbanwatch.config import Settings
 
-from ..deps import get_session, get_settings
+from ..deps import DbDep, MetricsDep, SettingsDep, SupervisorDep, get_session, get_settings
 from ..params import Offset, refusals
 from ..security import Principal, admin, client_ip, resolve_principal, signed_in, within
 
@@ -46,13 +46,12 @@ STALE_HEALTH_S = 60  # a camera whose worker has not reported for this long is n
 
 @probes.get("/metrics", summary="Prometheus metrics (from metrics_networks, or with an admin's bearer token)",
             response_class=Response, responses={403: {"description": "Not from metrics_networks, and no admin token"}})
-def metrics(request: Request) -> Response:
-    settings = request.app.state.settings
+def metrics(request: Request, db: DbDep, settings: SettingsDep, registry: MetricsDep) -> Response:
     if not within(client_ip(request), settings.server.metrics_networks):
-        p = resolve_principal(request.app.state.db, None, request.headers.get("authorization"))
+        p = resolve_principal(db, None, request.headers.get("authorization"))
         if p is None or not p.can("admin"):
             raise HTTPException(403, "metrics are for server.metrics_networks, or an admin's bearer token")
-    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @probes.get("/healthz", summary="Liveness for a process supervisor: the API process answers")
@@ -62,15 +61,14 @@ def healthz() -> dict:
 
 @probes.get("/readyz", summary="Readiness: the database answers, its schema is current, the workers report",
             responses={503: {"description": "Not ready, with the reasons"}})
-def readyz(request: Request) -> JSONResponse:
-    db, problems = request.app.state.db, []
+def readyz(db: DbDep, supervisor: SupervisorDep) -> JSONResponse:
+    problems = []
     try:
         current, head = db.schema_current()
         if current != head:
             problems.append(f"database schema at {current}, this version needs {head}")
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database is the answer
         problems.append(f"database: {str(exc).splitlines()[0][:200]}")
-    supervisor = getattr(request.app.state, "supervisor", None)
     if supervisor is not None and not problems:
         dead = [w["index"] for w in supervisor.status() if not w["alive"]]
         if dead:
@@ -101,23 +99,17 @@ def health(session: Session = Depends(get_session)) -> dict:
 
 
 @router.get("/workers", summary="Worker processes of this machine and the cameras each serves")
-def workers(request: Request, p: Principal = Depends(admin)) -> list[dict]:
-    supervisor = getattr(request.app.state, "supervisor", None)
+def workers(supervisor: SupervisorDep, p: Principal = Depends(admin)) -> list[dict]:
     return supervisor.status() if supervisor else []
 
 
 @router.get("/system/status", summary="Media disk and the latest system warning, for the console's banner")
-def system_status(request: Request, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
-
-
-
-    root = request.app.state.settings.storage.resolved_media_dir
-    while not root.exists() and root != root.parent:  # no media yet: the disk it will be on
-        root = root.parent
-    usage = shutil.disk_usage(root)
+def system_status(settings: SettingsDep, session: Session = Depends(get_session),
+                  p: Principal = Depends(signed_in)) -> dict:
+    usage = disk_usage(settings.storage.resolved_media_dir)
     warning = session.scalar(select(FeedEntry).where(FeedEntry.type == "system.warning")
                              .order_by(FeedEntry.id.desc()).limit(1))
     return {"media_free_percent": round(100 * usage.free / usage.total, 1),
             "media_free_gb": round(usage.free / 1e9, 1),
-            "min_free_percent": request.app.state.settings.retention.min_free_percent,
+            "min_free_percent": settings.retention.min_free_percent,
             "last_warning": feed_message(warning) if warning else None}

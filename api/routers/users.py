@@ -9,6 +9,7 @@ from models import audit
 from models.schema import User
 from models.users import UserError, checked_areas, clear_failures, create_user, list_users, set_active, user_to_dict
 
+from ..deps import DbDep
 from ..params import UserId, refusals
 from ..security import Principal, admin, client_ip
 
@@ -34,14 +35,14 @@ class UserChange(BaseModel):
 
 
 @router.get("", summary="All accounts")
-def users(request: Request, p: Principal = Depends(admin)) -> list[dict]:
-    with request.app.state.db.session() as s:
+def users(db: DbDep, p: Principal = Depends(admin)) -> list[dict]:
+    with db.session() as s:
         return [user_to_dict(u) for u in list_users(s)]
 
 
 @router.post("", status_code=201, summary="Create an account")
-def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> dict:
-    with request.app.state.db.write() as s:
+def add_user(body: NewUser, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
+    with db.write() as s:
         try:
             u = create_user(s, body.username, body.password, body.role, body.areas, body.city_wide,
                             body.display_name)
@@ -53,8 +54,8 @@ def add_user(body: NewUser, request: Request, p: Principal = Depends(admin)) -> 
 
 
 @router.post("/{user_id}/unlock", summary="Clear an account's failed sign-ins")
-def unlock_user(user_id: UserId, request: Request, p: Principal = Depends(admin)) -> dict:
-    with request.app.state.db.write() as s:
+def unlock_user(user_id: UserId, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
+    with db.write() as s:
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"no user {user_id}")
@@ -65,8 +66,8 @@ def unlock_user(user_id: UserId, request: Request, p: Principal = Depends(admin)
 
 
 @router.patch("/{user_id}", summary="Change role, areas or status of an account")
-def change_user(user_id: UserId, body: UserChange, request: Request, p: Principal = Depends(admin)) -> dict:
-    with request.app.state.db.write() as s:
+def change_user(user_id: UserId, body: UserChange, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
+    with db.write() as s:
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"no user {user_id}")
