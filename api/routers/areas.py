@@ -12,6 +12,7 @@ from models.schema import Area, User
 
 from ..deps import DbDep, SettingsDep
 from ..params import refusals
+from ..schemas import AreaOut, AreasOut
 from ..security import Principal, admin, client_ip, signed_in
 
 router = APIRouter(prefix="/api/areas", tags=["areas"], responses=refusals(401, 403, 404, 409))
@@ -23,7 +24,7 @@ class AreaChange(BaseModel):
     members: list[str] = Field([], description="A group's wards, communes or special zones")
 
 
-@router.get("", summary="Wards, communes, special zones and groups, in Vietnamese order")
+@router.get("", summary="Wards, communes, special zones and groups, in Vietnamese order", response_model=AreasOut)
 def areas(
     db: DbDep,
     settings: SettingsDep,
@@ -39,7 +40,8 @@ def areas(
     return {"city": settings.areas.city, "items": items}
 
 
-@router.put("/{name}", summary="Add a ward, commune, special zone or group, or change a group's members")
+@router.put("/{name}", response_model=AreaOut,
+            summary="Add a ward, commune, special zone or group, or change a group's members")
 def put_area(name: str, body: AreaChange, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
     with db.write() as s:
         row = s.get(Area, name)

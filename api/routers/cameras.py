@@ -13,6 +13,7 @@ from urbanwatch.config.loader import validation_lines
 
 from ..deps import DbDep, SettingsDep, get_session
 from ..params import refusals
+from ..schemas import CameraOut
 from ..security import Principal, admin, client_ip, signed_in
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"], responses=refusals(401, 403, 404))
@@ -25,13 +26,13 @@ def visible_camera(session: Session, p: Principal, camera_id: str) -> Camera:
     return cam
 
 
-@router.get("", summary="Cameras with their health")
+@router.get("", summary="Cameras with their health", response_model=list[CameraOut])
 def cameras(session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> list[dict]:
     now = utcnow()
     return [camera_to_dict(c, now) for c in list_cameras(session, p.scope.filter())]
 
 
-@router.get("/{camera_id}", summary="One camera with its recent status changes")
+@router.get("/{camera_id}", summary="One camera with its recent status changes", response_model=CameraOut)
 def camera(camera_id: str, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
     cam = visible_camera(session, p, camera_id)
     out = camera_to_dict(cam, utcnow())
@@ -53,7 +54,8 @@ def latest_frame(camera_id: str, settings: SettingsDep, session: Session = Depen
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
-@router.put("/{camera_id}/zones", summary="Replace the camera's zones (admins); workers apply them live")
+@router.put("/{camera_id}/zones", response_model=CameraOut,
+            summary="Replace the camera's zones (admins); workers apply them live")
 def put_zones(camera_id: str, zones: list[dict], request: Request, db: DbDep, settings: SettingsDep,
               p: Principal = Depends(admin)) -> dict:
     checked, errors = [], []

@@ -15,6 +15,7 @@ from urbanwatch.config import Settings
 
 from ..deps import DbDep, get_session, get_settings
 from ..params import EventId, IdList, Moment, Offset, refusals
+from ..schemas import EventOut, EventPage, EventsOut
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=refusals(401, 403, 404))
@@ -39,7 +40,7 @@ def visible_event(session: Session, p: Principal, event_id: int) -> Event:
     return e
 
 
-@router.get("", summary="List events, newest first")
+@router.get("", summary="List events, newest first", response_model=EventPage)
 def events(
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
@@ -68,7 +69,7 @@ def events(
     return {"items": [event_to_dict(e) for e in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{event_id}", summary="One event")
+@router.get("/{event_id}", summary="One event", response_model=EventOut)
 def event(event_id: EventId, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
     return event_to_dict(visible_event(session, p, event_id))
 
@@ -88,7 +89,7 @@ def timeline(event_id: EventId, session: Session = Depends(get_session), p: Prin
     return {"event": event_to_dict(e), "timeline": items}
 
 
-@router.post("/{event_id}/ack", summary="Acknowledge an alert (operators and up)")
+@router.post("/{event_id}/ack", summary="Acknowledge an alert (operators and up)", response_model=EventOut)
 def ack(event_id: EventId, request: Request, db: DbDep, p: Principal = Depends(signed_in)) -> dict:
     with db.write() as s:
         e = visible_event(s, p, event_id)
@@ -106,7 +107,7 @@ class BulkReviewBody(ReviewBody):
     ids: IdList = Field(min_length=1, max_length=500)
 
 
-@router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)")
+@router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)", response_model=EventOut)
 def review_one(event_id: EventId, body: ReviewBody, request: Request, db: DbDep,
                p: Principal = Depends(supervisor)) -> dict:
     with db.write() as s:
@@ -118,7 +119,7 @@ def review_one(event_id: EventId, body: ReviewBody, request: Request, db: DbDep,
         return event_to_dict(e)
 
 
-@router.post("/review", summary="Confirm or dismiss many events at once (supervisors)")
+@router.post("/review", summary="Confirm or dismiss many events at once (supervisors)", response_model=EventsOut)
 def review_many(body: BulkReviewBody, request: Request, db: DbDep, p: Principal = Depends(supervisor)) -> dict:
     """All or nothing: if any event is out of reach or the decision is invalid, none is changed."""
     with db.write() as s:

@@ -11,6 +11,7 @@ from models.users import UserError, checked_areas, clear_failures, create_user, 
 
 from ..deps import DbDep
 from ..params import UserId, refusals
+from ..schemas import UserOut
 from ..security import Principal, admin, client_ip
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=refusals(401, 403, 404))
@@ -34,13 +35,13 @@ class UserChange(BaseModel):
     display_name: str | None = Field(None, max_length=200)
 
 
-@router.get("", summary="All accounts")
+@router.get("", summary="All accounts", response_model=list[UserOut])
 def users(db: DbDep, p: Principal = Depends(admin)) -> list[dict]:
     with db.session() as s:
         return [user_to_dict(u) for u in list_users(s)]
 
 
-@router.post("", status_code=201, summary="Create an account")
+@router.post("", status_code=201, summary="Create an account", response_model=UserOut)
 def add_user(body: NewUser, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
     with db.write() as s:
         try:
@@ -65,7 +66,7 @@ def unlock_user(user_id: UserId, request: Request, db: DbDep, p: Principal = Dep
     return {"cleared": n}
 
 
-@router.patch("/{user_id}", summary="Change role, areas or status of an account")
+@router.patch("/{user_id}", summary="Change role, areas or status of an account", response_model=UserOut)
 def change_user(user_id: UserId, body: UserChange, request: Request, db: DbDep, p: Principal = Depends(admin)) -> dict:
     with db.write() as s:
         u = s.get(User, user_id)

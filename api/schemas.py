@@ -1,0 +1,118 @@
+"""What the API answers, as models: FastAPI checks each answer against them and the OpenAPI spec
+documents every field. Times are ISO 8601 UTC strings; media are URLs under /media/."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the serializer adds must be declared here too
+
+
+class EventOut(Out):
+    id: int
+    type: str = Field(description="encroachment or dumping")
+    status: str = Field(description="unreviewed, confirmed or dismissed")
+    state: str = Field(description="active or ended")
+    camera_id: str
+    camera_name: str | None
+    ward: str = Field(description="The camera's ward or commune when the event was raised")
+    zone_id: int | None
+    zone_name: str
+    category: str = Field(description="What the rule calls the object: vehicle, goods, bag, ...")
+    class_name: str = Field(description="The detector's class, or static_object")
+    confidence: float
+    bbox: list[float] = Field(description="[x1, y1, x2, y2] in the camera's own pixels")
+    frame_size: list[int] = Field(description="[width, height] of the camera's picture")
+    track_id: int | None
+    started_at: str | None = Field(description="When the object came to rest or was put down")
+    raised_at: str | None
+    ended_at: str | None
+    end_reason: str | None
+    snapshot_url: str | None
+    snapshot_annotated_url: str | None
+    crop_urls: dict[str, str | None]
+    clip_url: str | None
+    clip_state: str = Field(description="none, recording, complete, incomplete or failed")
+    clip_started_at: str | None
+    clip_ended_at: str | None
+    media_purged_at: str | None
+    details: dict
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+    review_reason: str | None
+    review_note: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class EventPage(Out):
+    items: list[EventOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class EventsOut(Out):
+    items: list[EventOut]
+
+
+class ZoneOut(Out):
+    id: int
+    name: str
+    kind: str = Field(description="sidewalk or no_dumping")
+    polygon: list[list[float]]
+    params: dict
+
+
+class StatusChangeOut(Out):
+    state: str
+    previous: str | None
+    at: str | None
+    detail: str | None
+
+
+class CameraOut(Out):
+    id: str
+    name: str
+    ward: str
+    source: str = Field(description="The stream's URL, password masked")
+    enabled: bool
+    state: str = Field(description="online, offline, unknown or disabled")
+    state_changed_at: str | None
+    health: dict
+    health_updated_at: str | None
+    width: int | None
+    height: int | None
+    zones: list[ZoneOut]
+    zones_edited: bool
+    zones_version: int
+    status_changes: list[StatusChangeOut] | None = None
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    areas: list[str]
+    city_wide: bool
+    active: bool
+    last_login_at: str | None
+
+
+class AreaOut(Out):
+    name: str
+    kind: str = Field(description="ward, commune, special_zone or group")
+    label: str = Field(description='As written in an address: "Phường Bến Thành"')
+    members: list[str]
+    edited: bool
+    visible: bool | None = None
+
+
+class AreasOut(Out):
+    city: str
+    items: list[AreaOut]
