@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
@@ -16,6 +17,7 @@ from models import Database
 from streams.notify import FeedWaiter
 from urbanwatch import __version__
 from urbanwatch.config import Settings
+from urbanwatch.config.loader import validation_lines
 
 from .feed_hub import FeedHub
 from .metrics import UrbanwatchCollector
@@ -24,6 +26,15 @@ from .routers import areas, audit, auth, cameras, events, evidence, live, media,
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
+
+
+def _field(loc: tuple) -> tuple:
+    """FastAPI's ("query", "limit") or ("body", "areas", 0) without where it was: the field
+    itself; a whole body (a list, or JSON that does not parse) stays "body"."""
+    rest = loc[1:]
+    if rest and isinstance(rest[0], str):
+        return rest
+    return ("body", *rest) if loc[:1] == ("body",) else rest or ("request",)
 
 
 def create_app(settings: Settings, db: Database | None = None, poll_s: float | None = None) -> FastAPI:
@@ -58,6 +69,13 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.include_router(system.probes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RejectNul)
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A request the API cannot take: one "field: problem" line per problem, as the configuration
+        and the zone editor say them (the console shows them as they are)."""
+        errors = [{**e, "loc": _field(tuple(e.get("loc", ())))} for e in exc.errors()]
+        return JSONResponse({"detail": validation_lines(errors)}, 422)
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)

@@ -55,7 +55,11 @@ def latest_frame(camera_id: str, settings: SettingsDep, session: Session = Depen
 
 
 @router.put("/{camera_id}/zones", response_model=CameraOut,
-            summary="Replace the camera's zones (admins); workers apply them live")
+            summary="Replace the camera's zones (admins); workers apply them live",
+            # the body is the configuration's own zone model; it is checked zone by zone below, so
+            # that one answer names every zone's problems
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "array", "items": ZoneConfig.model_json_schema()}}}}})
 def put_zones(camera_id: str, zones: list[dict], request: Request, db: DbDep, settings: SettingsDep,
               p: Principal = Depends(admin)) -> dict:
     checked, errors = [], []

@@ -54,7 +54,7 @@ MESSAGES = {
 
 
 def validation_lines(
-    exc: ValidationError,
+    exc: ValidationError | list[dict],
     prefix: tuple = (),
     messages: Mapping[str, str] | None = None,
     show_input: bool = False,
@@ -62,12 +62,12 @@ def validation_lines(
     top: str | None = None,
 ) -> list[str]:
     """One line per problem, "path: message", for every place that reports pydantic's errors to
-    people (the configuration, the zone editor, ground-truth files). `messages` rewords error
+    people (the configuration, the API's refusals, ground-truth files). `messages` rewords error
     types, `show_input` adds the offending value, `names` renames fields in paths, `top` names an
     empty path (by default whole-tree checks name their own paths)."""
     messages = {**MESSAGES, **(messages or {})}
     lines = []
-    for err in exc.errors(include_url=False):
+    for err in exc if isinstance(exc, list) else exc.errors(include_url=False):
         msg = messages.get(err["type"], err["msg"])
         for lead in ("Value error, ", "Assertion failed, "):
             msg = msg.removeprefix(lead)
