@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from .categories import categorize, one_box_per_object
-from .detections import Detections
+from .detections import CATEGORY, COVERED, OBSERVED_STATIC, Detections
 from .observation import Observation
 from .presence import Presence
 from .scheduling import DetectionScheduler, zone_regions
@@ -43,6 +44,18 @@ def coverage(regions: Detections, covers: np.ndarray, grow: float = 0.1) -> np.n
     return (inter / np.maximum(area, 1e-6)).max(axis=1).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What `plan()` decided for one frame, handed to `update()` with the detector's results:
+    where the detector looks (`tiles`; None: the whole frame), and what the static-object stage
+    found on the way (None: it did not run, `update()` runs it)."""
+
+    t: float
+    tiles: list[Tile] | None
+    regions: Detections | None = None
+    reset: bool = False  # the static stage saw a cut
+
+
 class CameraAnalyzer:
     """Detections of one frame (camera pixels), its picture and time in; tracked detections and
     the rules' events out. Keeps per-camera state between frames."""
@@ -60,7 +73,6 @@ class CameraAnalyzer:
         self.rules = rules
         self.static = static
         self.scheduler = scheduler  # None: the detector sees whole frames
-        self._planned: tuple[float, Detections, bool] | None = None  # static stage run by plan()
         self._hold = np.zeros((0, 4), np.float32)  # people and vehicles of the last HOLD_S, image pixels
         self._covers: list[tuple[float, np.ndarray]] = []  # (t, boxes) of the last HOLD_S
         self.presence = Presence()  # people and vehicles of the last seconds, camera pixels
@@ -103,42 +115,42 @@ class CameraAnalyzer:
         regions = Detections(found.xyxy + shift, found.confidence, found.class_id, found.tracker_id, found.data)
         return regions.scaled(1 / scale[0], 1 / scale[1]), self.static.resets != resets
 
-    def plan(self, image: np.ndarray, t: float, scale=(1.0, 1.0)) -> list[Tile] | None:
-        """Where the detector should look in this frame (None: the whole frame). Runs the
-        static-object stage first: it also says what moved."""
+    def plan(self, image: np.ndarray, t: float, scale=(1.0, 1.0)) -> Plan:
+        """Where the detector should look in this frame. With a scheduler, the static-object
+        stage runs first: it also says what moved; its regions travel in the plan."""
         if self.scheduler is None:
-            return None
-        self._planned = (t, *self._static_stage(image, t, scale, self._hold))
+            return Plan(t, None)
+        regions, reset = self._static_stage(image, t, scale, self._hold)
         h, w = image.shape[:2]
         x0, y0, x1, y1 = self._roi
         moved = self.static.motion_boxes(x1 - x0, y1 - y0)
         if moved is not None:
             moved = [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in moved]
-        return self.scheduler.plan(w, h, scale, t, moved)
+        return Plan(t, self.scheduler.plan(w, h, scale, t, moved), regions, reset)
 
     def update_tiles(
-        self, tiles: list[Tile], results: list[Detections], t: float, image: np.ndarray, scale=(1.0, 1.0)
+        self, plan: Plan, results: list[Detections], image: np.ndarray, scale=(1.0, 1.0)
     ) -> tuple[Observation, list[RuleEvent]]:
-        """The detector's results for the tiles of `plan()` (tile pixels)."""
-        fresh = merge_tiles([tile.to_image(d) for tile, d in zip(tiles, results, strict=True)])
-        seen = self.scheduler.carry(fresh, tiles, t)
-        return self.update(seen.scaled(1 / scale[0], 1 / scale[1]), t, image, scale)
+        """The detector's results for the tiles of `plan` (tile pixels)."""
+        fresh = merge_tiles([tile.to_image(d) for tile, d in zip(plan.tiles, results, strict=True)])
+        seen = self.scheduler.carry(fresh, plan.tiles, plan.t)
+        return self.update(seen.scaled(1 / scale[0], 1 / scale[1]), plan.t, image, scale, plan)
 
     def observe(
-        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
+        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0),
+        plan: Plan | None = None,
     ) -> Observation:
         regions, reset = _no_static(), False
-        if self._planned is not None and self._planned[0] == t:
-            _, regions, reset = self._planned
+        if plan is not None and plan.regions is not None:
+            regions, reset = plan.regions, plan.reset
         elif self.static is not None and image is not None and self.needs_static:
             regions, reset = self._static_stage(image, t, scale, self._hold)
-        self._planned = None
         d = one_box_per_object(categorize(detections, self.class_to_category))
         if self.tracker is not None:
             if reset:
                 self.tracker.reset()  # a cut: nothing before it is the same object by position
             d = self.tracker.update(d)
-        covers = d[np.isin(d.data["category"], COVERING_CATEGORIES)]
+        covers = d[np.isin(d.data[CATEGORY], COVERING_CATEGORIES)]
         self.presence.add(t, covers.xyxy)
         covering = np.concatenate([covers.xyxy, self._standing_unseen(d)])
         self._covers = [(ts, b) for ts, b in self._covers if t - ts < HOLD_S] + [(t, covering * np.array(
@@ -146,8 +158,8 @@ class CameraAnalyzer:
         self._hold = np.concatenate([b for _, b in self._covers])
         if not self.needs_static:
             regions = _no_static()
-        elif len(regions) or "covered" not in regions.data:
-            regions = regions.with_data(covered=coverage(regions, covering))
+        elif len(regions) or COVERED not in regions.data:
+            regions = regions.with_data(**{COVERED: coverage(regions, covering)})
         return Observation(t, d, regions, image, scale, reset, self.presence)
 
     def _standing_unseen(self, d: Detections) -> np.ndarray:
@@ -162,9 +174,10 @@ class CameraAnalyzer:
         return boxes[np.array(covering, bool)]
 
     def update(
-        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0)
+        self, detections: Detections, t: float, image: np.ndarray | None = None, scale=(1.0, 1.0),
+        plan: Plan | None = None,
     ) -> tuple[Observation, list[RuleEvent]]:
-        obs = self.observe(detections, t, image, scale)
+        obs = self.observe(detections, t, image, scale, plan)
         events: list[RuleEvent] = []
         for rule in self.rules:
             events.extend(rule.update(obs))
@@ -180,7 +193,4 @@ class CameraAnalyzer:
 
 
 def _no_static() -> Detections:
-    return Detections.empty().with_data(
-        class_name=np.zeros(0, object), appeared_at=np.zeros(0), motion=np.zeros(0, np.float32),
-        covered=np.zeros(0, np.float32),
-    )
+    return Detections.empty(OBSERVED_STATIC)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .detections import Detections
+from .detections import CATEGORY, Detections
 from .matching import overlap
 
 
@@ -10,7 +10,7 @@ def categorize(detections: Detections, class_to_category: dict[str, str]) -> Det
     """Adds a `category` column; classes outside the map keep their class name as category."""
     names = detections.class_name
     cats = np.array([class_to_category.get(n, n) for n in names], dtype=object)
-    return detections.with_data(category=cats)
+    return detections.with_data(**{CATEGORY: cats})
 
 
 def one_box_per_object(detections: Detections, iou: float = 0.7) -> Detections:
@@ -20,7 +20,7 @@ def one_box_per_object(detections: Detections, iou: float = 0.7) -> Detections:
         return detections
     order = np.argsort(-detections.confidence)
     d = detections[order]
-    cats = d.data["category"]
+    cats = d.data[CATEGORY]
     ious, _ = overlap(d.xyxy, d.xyxy)
     keep = np.ones(len(d), bool)
     for i in range(len(d)):

@@ -13,6 +13,26 @@ import numpy as np
 NO_TRACK = -1
 
 
+# The extra columns that stages add to `Detections.data`, by name.
+CLASS_NAME = "class_name"  # the detector's class names (object)
+CATEGORY = "category"  # what the rules call the object: vehicle, goods, person ... (categorize)
+APPEARED_AT = "appeared_at"  # static regions: when the pixels became static, seconds
+MOTION = "motion"  # share of the box changing now (something passing in front)
+COVERED = "covered"  # share of the box hidden by people and vehicles now
+SINCE = "since"  # encroachment candidates: when the object came to rest, seconds
+SEEN_AT = "seen_at"  # carried detections: when a tile last saw them, seconds
+TILE = "tile"  # merged tiles: the tile a box came from
+COLUMN_TYPES = {CLASS_NAME: object, CATEGORY: object, APPEARED_AT: np.float64, MOTION: np.float32,
+                COVERED: np.float32, SINCE: np.float64, SEEN_AT: np.float64, TILE: np.int32}
+
+# What each stage hands on, so that an empty result has the same columns as a full one (and the
+# two merge).
+DETECTED = (CLASS_NAME,)  # the detector
+STATIC_REGIONS = (CLASS_NAME, APPEARED_AT, MOTION)  # the static-object stage
+OBSERVED_STATIC = (*STATIC_REGIONS, COVERED)  # static regions as the rules see them
+RESTING = (CLASS_NAME, CATEGORY, SINCE, MOTION)  # the encroachment rule's candidates
+
+
 def _column(values, dtype, n: int | None = None) -> np.ndarray:
     arr = np.asarray(values, dtype=dtype)
     if n is not None and arr.shape[0] != n:
@@ -45,8 +65,10 @@ class Detections:
         object.__setattr__(self, "data", data)
 
     @classmethod
-    def empty(cls) -> Detections:
-        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
+    def empty(cls, columns: tuple[str, ...] = ()) -> Detections:
+        """No detections, with the named extra columns (see the column sets above)."""
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32),
+                   data={c: np.zeros(0, COLUMN_TYPES[c]) for c in columns})
 
     @classmethod
     def merge(cls, parts: list[Detections]) -> Detections:
@@ -55,8 +77,9 @@ class Detections:
             return parts[0] if parts else cls.empty()  # keeps the columns
         parts = non_empty
         keys = set(parts[0].data)
-        if any(set(p.data) != keys for p in parts):
-            raise ValueError("cannot merge detections with different data columns")
+        for p in parts:
+            if set(p.data) != keys:
+                raise ValueError(f"cannot merge detections with columns {sorted(keys)} and {sorted(p.data)}")
         return cls(
             np.concatenate([p.xyxy for p in parts]),
             np.concatenate([p.confidence for p in parts]),
@@ -106,7 +129,7 @@ class Detections:
 
     @property
     def class_name(self) -> np.ndarray:
-        return self.data.get("class_name", np.array([str(c) for c in self.class_id], dtype=object))
+        return self.data.get(CLASS_NAME, np.array([str(c) for c in self.class_id], dtype=object))
 
     def __repr__(self) -> str:
         return f"Detections(n={len(self)}, columns={sorted(self.data)})"

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detections import Detections
+from .detections import CLASS_NAME, DETECTED, Detections
 
 
 def keep_ultralytics_offline() -> None:
@@ -35,7 +35,7 @@ class ModelNotFound(FileNotFoundError):
 
 
 def _no_detections() -> Detections:
-    return Detections.empty().with_data(class_name=np.zeros(0, dtype=object))
+    return Detections.empty(DETECTED)
 
 
 class YoloDetector:
@@ -175,7 +175,7 @@ class YoloDetector:
     def _make(self, boxes, scores, cls) -> Detections:
         if not len(boxes):
             return _no_detections()
-        return Detections(boxes, scores, cls, data={"class_name": self._name_array[cls]})
+        return Detections(boxes, scores, cls, data={CLASS_NAME: self._name_array[cls]})
 
     def _ultralytics(self, image: np.ndarray) -> Detections:
         result = self._yolo.predict(image, imgsz=self.imgsz, conf=self.confidence, iou=self.iou,
@@ -184,4 +184,4 @@ class YoloDetector:
         if not len(boxes):
             return _no_detections()
         cls = boxes.cls.astype(np.int32)
-        return Detections(boxes.xyxy, boxes.conf, cls, data={"class_name": self._name_array[cls]})
+        return Detections(boxes.xyxy, boxes.conf, cls, data={CLASS_NAME: self._name_array[cls]})

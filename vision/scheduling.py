@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .detections import Detections
+from .detections import CLASS_NAME, SEEN_AT, Detections
 from .tiling import Box, Tile, TilePlanner, intersect
 
 
@@ -55,7 +55,7 @@ class DetectionScheduler:
     def carry(self, fresh: Detections, tiles: list[Tile], t: float) -> Detections:
         """This frame's detections, plus earlier ones from where no tile looked (image pixels)."""
         fresh = Detections(fresh.xyxy, fresh.confidence, fresh.class_id, fresh.tracker_id,
-                           {"class_name": fresh.class_name, "seen_at": np.full(len(fresh), t)})
+                           {CLASS_NAME: fresh.class_name, SEEN_AT: np.full(len(fresh), t)})
         old = self._carried
         if old is not None and len(old):
             centre = (old.xyxy[:, :2] + old.xyxy[:, 2:]) / 2
@@ -63,7 +63,7 @@ class DetectionScheduler:
             for tile in tiles:
                 looked |= (centre[:, 0] >= tile.x0) & (centre[:, 0] < tile.x1) & (centre[:, 1] >= tile.y0) & (
                     centre[:, 1] < tile.y1)
-            recent = t - old.data["seen_at"] <= 2 * self.recheck_s + 1e-6
+            recent = t - old.data[SEEN_AT] <= 2 * self.recheck_s + 1e-6
             fresh = Detections.merge([fresh, old[~looked & recent]])
         self._carried = fresh
         return fresh

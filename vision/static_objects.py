@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detections import Detections
+from .detections import APPEARED_AT, CLASS_NAME, MOTION, STATIC_REGIONS, Detections
 
 Box = tuple[float, float, float, float]
 
@@ -328,8 +328,8 @@ class StaticObjectDetector:
         motion = [cv2.countNonZero(moving[y : y + h, x : x + w]) / float(w * h) for x, y, w, h, _, _ in found]
         return Detections(
             boxes, np.array([f[4] for f in found], np.float32), np.full(n, -1, np.int32),
-            data={"class_name": np.full(n, STATIC_CLASS, dtype=object), "appeared_at": np.array([f[5] for f in found]),
-                  "motion": np.array(motion, np.float32)},
+            data={CLASS_NAME: np.full(n, STATIC_CLASS, dtype=object), APPEARED_AT: np.array([f[5] for f in found]),
+                  MOTION: np.array(motion, np.float32)},
         )
 
     def _is_ghost(self, mask: np.ndarray, now: np.ndarray, before: np.ndarray) -> bool:
@@ -425,6 +425,4 @@ def _edges(img: np.ndarray) -> np.ndarray:
 
 
 def _no_regions() -> Detections:
-    return Detections.empty().with_data(
-        class_name=np.zeros(0, object), appeared_at=np.zeros(0), motion=np.zeros(0, np.float32)
-    )
+    return Detections.empty(STATIC_REGIONS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detections import Detections
+from .detections import TILE, Detections
 from .matching import overlap
 
 Box = tuple[float, float, float, float]
@@ -150,14 +150,14 @@ def merge_tiles(parts: list[Detections], min_overlap: float = 0.5) -> Detections
     are merged into their union, keeping the best confidence. Boxes within one tile were already
     separated by the model's own NMS and are left alone."""
     for i, p in enumerate(parts):
-        parts[i] = p.with_data(tile=np.full(len(p), i, np.int32))
+        parts[i] = p.with_data(**{TILE: np.full(len(p), i, np.int32)})
     d = Detections.merge(parts)
     if len(d) < 2 or len(parts) < 2:
         return d
     order = np.argsort(-d.confidence)
     d = d[order]
     _, iomin = overlap(d.xyxy, d.xyxy)
-    same = (d.class_id[:, None] == d.class_id[None, :]) & (d.data["tile"][:, None] != d.data["tile"][None, :])
+    same = (d.class_id[:, None] == d.class_id[None, :]) & (d.data[TILE][:, None] != d.data[TILE][None, :])
     absorbed = np.zeros(len(d), bool)
     xyxy = d.xyxy.copy()
     for i in range(len(d)):

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision.analyzer import CameraAnalyzer
+from vision.analyzer import CameraAnalyzer, Plan
 from vision.detections import Detections
 from vision.detector import YoloDetector
 from vision.observation import Observation
-from vision.tiling import Tile
 from vision.violations import RuleEvent
 
 
@@ -48,7 +47,7 @@ class FrameResult:
 @dataclass
 class Batch:
     jobs: list[FrameJob]
-    plans: list[list[Tile] | None]
+    plans: list[Plan]  # per job: where the detector looks, and the static stage's regions
     crops: list[np.ndarray] = field(default_factory=list)
     owner: list[int] = field(default_factory=list)  # crop -> job
     whole: list[int] = field(default_factory=list)  # jobs detected on the whole frame
@@ -70,13 +69,13 @@ def prepare(detector: YoloDetector, jobs: list[FrameJob], on_error: OnError | No
             batch.plans.append(job.analyzer.plan(job.image, job.t, job.scale))
         except Exception as exc:
             batch.fail(i, exc)
-            batch.plans.append([])
-    for i, (job, tiles) in enumerate(zip(jobs, batch.plans, strict=True)):
+            batch.plans.append(Plan(job.t, []))
+    for i, (job, plan) in enumerate(zip(jobs, batch.plans, strict=True)):
         if i in batch.failed:
             continue
-        if tiles is None:
+        if plan.tiles is None:
             batch.whole.append(i)
-        for tile in tiles or []:
+        for tile in plan.tiles or []:
             batch.crops.append(tile.crop(job.image, detector.imgsz))
             batch.owner.append(i)
     return batch
@@ -92,18 +91,19 @@ def finish(batch: Batch, results: tuple[list[Detections], list[Detections]]) -> 
     tile_results, whole_results = results
     whole = dict(zip(batch.whole, whole_results, strict=True))
     out: list[FrameResult | None] = []
-    for i, (job, tiles) in enumerate(zip(batch.jobs, batch.plans, strict=True)):
+    for i, (job, plan) in enumerate(zip(batch.jobs, batch.plans, strict=True)):
         result = None
         if i not in batch.failed:
             try:
-                if tiles is None:
+                if plan.tiles is None:
                     sx, sy = job.scale
-                    obs, events = job.analyzer.update(whole[i].scaled(1 / sx, 1 / sy), job.t, job.image, job.scale)
+                    obs, events = job.analyzer.update(whole[i].scaled(1 / sx, 1 / sy), job.t, job.image, job.scale,
+                                                      plan)
                     result = FrameResult(obs, events, 1)
                 else:
                     mine = [r for r, o in zip(tile_results, batch.owner, strict=True) if o == i]
-                    obs, events = job.analyzer.update_tiles(tiles, mine, job.t, job.image, job.scale)
-                    result = FrameResult(obs, events, len(tiles))
+                    obs, events = job.analyzer.update_tiles(plan, mine, job.image, job.scale)
+                    result = FrameResult(obs, events, len(plan.tiles))
             except Exception as exc:
                 batch.fail(i, exc)
         out.append(result)

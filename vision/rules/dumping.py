@@ -26,7 +26,7 @@ import numpy as np
 
 from ..appearance import look
 from ..appearance import patch as _patch
-from ..detections import NO_TRACK, Detections
+from ..detections import APPEARED_AT, CATEGORY, COVERED, MOTION, NO_TRACK, Detections
 from ..matching import greedy_match, overlap
 from ..observation import Observation
 from ..presence import box_gap
@@ -62,7 +62,7 @@ def _touching(cands: list) -> list[list]:
 
 
 def _motion(regions: Detections, i: int) -> float:
-    return float(regions.data["motion"][i]) if "motion" in regions.data else 0.0
+    return float(regions.data[MOTION][i]) if MOTION in regions.data else 0.0
 
 
 @dataclass
@@ -177,7 +177,7 @@ class DumpingRule:
     def _remember_tracks(self, obs: Observation) -> None:
         d = obs.detections
         if len(d):
-            cats = d.data.get("category", d.class_name)
+            cats = d.data.get(CATEGORY, d.class_name)
             owners = d[np.isin(cats, OWNER_CATEGORIES) & (d.tracker_id >= 0)]
             for i in range(len(owners)):
                 tid = int(owners.tracker_id[i])
@@ -204,19 +204,19 @@ class DumpingRule:
             cand.seen += 1
             cand.confidence = max(cand.confidence, float(regions.confidence[ri]))
             cand.motion = _motion(regions, ri)
-            self._note_cover(cand, t, bool(regions.data["covered"][ri] >= 0.5))
+            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= 0.5))
             matched.add(ci)
             used.add(ri)
         for ri in range(len(regions)):
             if ri in used or ("parts" in self.checks and self._absorbed(
-                    regions.xyxy[ri], float(regions.data["appeared_at"][ri]), obs, matched)):
+                    regions.xyxy[ri], float(regions.data[APPEARED_AT][ri]), obs, matched)):
                 continue
             box = regions.xyxy[ri].copy()
             cand = _Candidate(
-                box=box, appeared_at=float(regions.data["appeared_at"][ri]), last_seen=t,
+                box=box, appeared_at=float(regions.data[APPEARED_AT][ri]), last_seen=t,
                 template=None, confidence=float(regions.confidence[ri]), motion=_motion(regions, ri),
             )
-            self._note_cover(cand, t, bool(regions.data["covered"][ri] >= 0.5))
+            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= 0.5))
             self._cands.append(cand)
             matched.add(len(self._cands) - 1)
         return matched
@@ -407,7 +407,7 @@ class DumpingRule:
         d = obs.detections
         if not len(d):
             return None
-        cats = d.data.get("category", d.class_name)
+        cats = d.data.get(CATEGORY, d.class_name)
         cand = d[np.isin(cats, OWNER_CATEGORIES) & (d.tracker_id >= 0)]
         if not len(cand):
             return None

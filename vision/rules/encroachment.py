@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..appearance import look, part_of, patch
-from ..detections import NO_TRACK, Detections
+from ..detections import APPEARED_AT, CATEGORY, CLASS_NAME, COVERED, MOTION, NO_TRACK, RESTING, SINCE, Detections
 from ..matching import overlap
 from ..observation import Observation
 from ..static_objects import STATIC_CLASS
@@ -122,22 +122,21 @@ class SidewalkEncroachmentRule:
         d = obs.detections
         parts = []
         if len(d):
-            cats = d.data.get("category", d.class_name)
+            cats = d.data.get(CATEGORY, d.class_name)
             wanted = np.isin(d.class_name, list(self.objects)) | np.isin(cats, list(self.objects))
             d = d[wanted & self.zone.trigger(d)]
             parts.append(Detections(d.xyxy, d.confidence, d.class_id, d.tracker_id, {
-                "class_name": d.class_name, "category": d.data.get("category", d.class_name),
-                "since": np.full(len(d), obs.t), "motion": np.zeros(len(d), np.float32)}))
+                CLASS_NAME: d.class_name, CATEGORY: d.data.get(CATEGORY, d.class_name),
+                SINCE: np.full(len(d), obs.t), MOTION: np.zeros(len(d), np.float32)}))
         st = obs.static
         if self.use_static and len(st):
-            st = st[(st.data["covered"] < 0.5) & self.zone.trigger(st)]
-            motion = st.data["motion"] if "motion" in st.data else np.zeros(len(st), np.float32)
+            st = st[(st.data[COVERED] < 0.5) & self.zone.trigger(st)]
+            motion = st.data[MOTION] if MOTION in st.data else np.zeros(len(st), np.float32)
             parts.append(Detections(st.xyxy, st.confidence, st.class_id, None, {
-                "class_name": st.class_name, "category": np.full(len(st), STATIC_CATEGORY, dtype=object),
-                "since": st.data["appeared_at"], "motion": motion}))
+                CLASS_NAME: st.class_name, CATEGORY: np.full(len(st), STATIC_CATEGORY, dtype=object),
+                SINCE: st.data[APPEARED_AT], MOTION: motion}))
         if not parts:
-            return Detections.empty().with_data(class_name=np.zeros(0, object), category=np.zeros(0, object),
-                                                since=np.zeros(0), motion=np.zeros(0, np.float32))
+            return Detections.empty(RESTING)
         return Detections.merge(parts)
 
     def _same(self, place: _Resting, box: np.ndarray, tid: int, t: float, obs: Observation,
@@ -215,7 +214,7 @@ class SidewalkEncroachmentRule:
         t = obs.t
         d = self._candidates(obs)
         events: list[RuleEvent] = []
-        cats = d.data["category"]
+        cats = d.data[CATEGORY]
         # each track belongs to at most one resting object
         claimed = {tid: pi for pi, p in enumerate(self._places) for tid in p.track_ids}
         matched_places: set[int] = set()
@@ -297,12 +296,12 @@ class SidewalkEncroachmentRule:
         place.last_seen = t
         place.seen += 1
         place.confidence = max(place.confidence, float(d.confidence[di]))
-        place.motion = float(d.data["motion"][di])
+        place.motion = float(d.data[MOTION][di])
         tid = int(d.tracker_id[di])
         if tid != NO_TRACK:
             place.track_id = tid
             place.track_ids.add(tid)
-        if place.static and d.data["motion"][di] < 0.3:
+        if place.static and d.data[MOTION][di] < 0.3:
             # goods stay as they were set out: a region whose picture changes is traffic that only
             # looked static, or people; its clock starts again
             score = look(obs.image, place.anchor, place.template, obs.scale)
@@ -313,10 +312,10 @@ class SidewalkEncroachmentRule:
         tid = int(d.tracker_id[di])
         box = d.xyxy[di].copy()
         place = _Resting(
-            anchor=box.copy(), box=box, category=str(d.data["category"][di]), class_name=str(d.class_name[di]),
+            anchor=box.copy(), box=box, category=str(d.data[CATEGORY][di]), class_name=str(d.class_name[di]),
             confidence=float(d.confidence[di]), track_id=tid, still_since=self._since(d, di, t),
             last_seen=t, track_ids={tid} if tid != NO_TRACK else set(), template=patch(obs.image, box, obs.scale),
-            first_seen=t, motion=float(d.data["motion"][di]),
+            first_seen=t, motion=float(d.data[MOTION][di]),
         )
         if place.static and obs.presence is not None:
             # goods are set out by somebody who stops there: with nobody at that spot for more than
@@ -330,7 +329,7 @@ class SidewalkEncroachmentRule:
         """When a newly seen object came to rest: now, or for a static region when its pixels
         became static, but not more than `observe_s` before it showed as a region here (a slowly
         moving blob keeps old static pixels in its trail: its age is not this place's)."""
-        since = min(t, float(d.data["since"][di]))
+        since = min(t, float(d.data[SINCE][di]))
         return max(since, t - self.observe_s) if d.class_name[di] == STATIC_CLASS else since
 
     def _has_left(self, place: _Resting, moving_tracks: set[int], t: float) -> bool:
