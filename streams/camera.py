@@ -14,6 +14,10 @@
 - A video file is replayed at real speed and looped, as a live camera.
 - A camera's main stream can be read for clips alone (`decode=False`): its packets are kept, never
   decoded, while detection decodes the substream.
+
+The reader is made of parts that are tested alone: `IngestStats` (counts and rates, one lock, a
+given clock), `ClipBuffer` (recent packets and the clips cut from them), `ReplayPacer` (a file's
+pace) and `DecodePlanner` (which frames to decode).
 """
 
 from __future__ import annotations
@@ -21,45 +25,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 
 import av
 
 from .backoff import Backoff
-from .clips import ClipResult, ClipWriter
+from .clip_buffer import ClipBuffer
+from .clips import ClipResult
 from .frames import BgrConverter, Frame, display_size
 from .gop import DecodePlanner, is_idr
 from .health import CameraHealth, CameraState
-from .packets import PacketRing, StoredPacket, StreamFormat
+from .ingest_stats import IngestStats
+from .packets import StoredPacket, StreamFormat
 from .reachability import accepts, endpoint
+from .replay import ReplayPacer
 
 log = logging.getLogger(__name__)
 PROBE_EVERY_S = 1.0  # how often a dead camera's port is tried while its backoff runs
-
-
-class RateMeter:
-    """Events per second over a sliding window: intervals between the ticks still in the window."""
-
-    def __init__(self, window_s: float = 5.0):
-        self.window_s = window_s
-        self._times: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def tick(self, now: float) -> None:
-        with self._lock:
-            self._times.append(now)
-            self._trim(now)
-
-    def rate(self, now: float) -> float:
-        with self._lock:
-            self._trim(now)
-            if len(self._times) < 2:
-                return 0.0
-            return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-6)
-
-    def _trim(self, now: float) -> None:
-        while self._times and now - self._times[0] > self.window_s:
-            self._times.popleft()
 
 
 class CameraSource:
@@ -105,25 +86,14 @@ class CameraSource:
         self._started_at = 0.0
         self._last_frame_at: float | None = None
         self._last_progress = 0.0  # any sign of life from the reader: a packet, an error, a retry
-        self._connects = 0
         self._error: str | None = None
-        self._frames_processed = 0
-        self._frames_skipped = 0
-        self._inferences = 0
+        self.stats = IngestStats()
         self.target_fps: float | None = None  # the detect rate asked for, to show shed load
         # when the consumer will next take a frame (wall clock), set by it; None: decode every frame
         self.wanted_at: float | None = None
         self._decode_plan = DecodePlanner()
-        self._received = 0
-        self._decoded_rate = RateMeter()
-        self._in_rate = RateMeter()
         # compressed packets for incident clips (keep_s = 0: no clips)
-        self.ring = PacketRing(keep_s) if keep_s > 0 else None
-        self._clips: list[ClipWriter] = []
-        self._finished: list[ClipResult] = []
-        self._clip_lock = threading.Lock()
-        self._processed_rate = RateMeter()
-        self._skipped_rate = RateMeter()
+        self.clips = ClipBuffer(keep_s) if keep_s > 0 else None
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> CameraSource:
@@ -138,12 +108,7 @@ class CameraSource:
             self._new_frame.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
-        with self._clip_lock:
-            for clip in self._clips:
-                self._finished.append(clip.close(complete=False))
-            self._clips = []
-            done, self._finished = self._finished, []
-        return done
+        return self.clips.close_all() if self.clips is not None else []
 
     def _spawn_reader(self) -> None:
         self._generation += 1
@@ -215,13 +180,11 @@ class CameraSource:
 
     def _read_once(self, generation: int) -> None:
         container = self._open()
-        self._connects += 1
-        connection = self._connects
+        connection = self.stats.connected()
         try:
             stream = container.streams.video[0]
             fmt = StreamFormat.of(stream)
-            paced_start: float | None = None
-            first_dts: float | None = None
+            pacer = ReplayPacer(self._stop.wait) if self.is_file else None
             got_frames, delivered = 0, False
             offset: float | None = None  # camera timeline -> wall clock, fixed per connection
             self._decode_plan.reset()
@@ -235,22 +198,19 @@ class CameraSource:
                     continue
                 dts = packet.dts if packet.dts is not None else packet.pts
                 dts_s = float(dts * packet.time_base) if dts is not None else None
-                if self.is_file and dts_s is not None:  # replay at real speed
-                    if paced_start is None:
-                        paced_start, first_dts = now, dts_s
-                    wait = paced_start + (dts_s - first_dts) - time.time()
-                    if wait > 0 and self._stop.wait(wait):
+                if pacer is not None and dts_s is not None:  # replay at real speed
+                    if pacer.hold(dts_s):
                         return
                     now = time.time()
                 pts_s = float(packet.pts * packet.time_base) if packet.pts is not None else None
-                data = bytes(packet) if self.ring is not None or packet.is_keyframe else None
-                if self.ring is not None and pts_s is not None:
+                data = bytes(packet) if self.clips is not None or packet.is_keyframe else None
+                if self.clips is not None and pts_s is not None:
                     if offset is None:
                         offset = now - pts_s
-                    self._store(StoredPacket(data, pts_s + offset, (dts_s if dts_s is not None else pts_s) + offset,
-                                             packet.is_keyframe, fmt, connection))
-                self._received += 1
-                self._in_rate.tick(now)
+                    self.clips.store(StoredPacket(data, pts_s + offset,
+                                                  (dts_s if dts_s is not None else pts_s) + offset,
+                                                  packet.is_keyframe, fmt, connection))
+                self.stats.packet(now)
                 if not self.decode:  # a recording stream: a packet is its sign of life
                     self._last_frame_at = now
                     got_frames += 1
@@ -279,51 +239,31 @@ class CameraSource:
             if generation != self._generation:
                 return
             if self._latest is not None and self._latest_meta[0] > self._taken_seq:
-                self._frames_skipped += 1
-                self._skipped_rate.tick(now)
+                self.stats.skipped(now)
             self._seq += 1
             self._latest = frame
             self._latest_meta = (self._seq, now, pts_s)
             self._last_frame_at = now
             self._native_size = display_size(frame)
             self._new_frame.notify_all()
-        self._decoded_rate.tick(now)
-
-    def _store(self, p: StoredPacket) -> None:
-        with self._clip_lock:
-            self.ring.push(p)
-            for clip in self._clips:
-                clip.feed(p)
-            self._close_due(p.t)
-
-    def _close_due(self, now: float) -> None:
-        for clip in [c for c in self._clips if c.due(now)]:
-            self._clips.remove(clip)
-            self._finished.append(clip.close())
+        self.stats.decoded(now)
 
     # ----------------------------------------------------------------- incident clips
     def record(self, clip_id: str, path, start_t: float, end_t: float) -> bool:
         """Writes the camera's video from `start_t` (from the keyframe before it, as far back as the
         buffer reaches) to `end_t` into an MP4 at `path`. Returns False when clips are off."""
-        if self.ring is None:
+        if self.clips is None:
             return False
-        with self._clip_lock:
-            clip = ClipWriter(clip_id, path, start_t, end_t)
-            for p in self.ring.since(start_t):  # the past, then the live packets as they come
-                clip.feed(p)
-            self._clips.append(clip)
+        self.clips.record(clip_id, path, start_t, end_t)
         return True
 
     def finished_clips(self, now: float | None = None) -> list[ClipResult]:
         """Clips that are done: their window has passed (also when the camera sent nothing since)."""
-        with self._clip_lock:
-            self._close_due(time.time() if now is None else now)
-            done, self._finished = self._finished, []
-        return done
+        return self.clips.finished(time.time() if now is None else now) if self.clips is not None else []
 
     def set_keep(self, keep_s: float) -> None:
-        if self.ring is not None:
-            self.ring.keep_s = keep_s
+        if self.clips is not None:
+            self.clips.set_keep(keep_s)
 
     # ----------------------------------------------------------------- consumer side
     def has_new(self, after_seq: int) -> bool:
@@ -351,10 +291,7 @@ class CameraSource:
 
     def mark_processed(self, now: float | None = None, inferences: int = 1) -> None:
         """A frame was analysed, with this many detector runs (tiles)."""
-        now = time.time() if now is None else now
-        self._frames_processed += 1
-        self._inferences += inferences
-        self._processed_rate.tick(now)
+        self.stats.processed(inferences, now)
 
     def health(self, now: float | None = None) -> CameraHealth:
         now = time.time() if now is None else now
@@ -366,22 +303,23 @@ class CameraSource:
         else:
             state = CameraState.OFFLINE
         w, h = self.size or self._native_size or (None, None)
+        f = self.stats.figures(now)
         return CameraHealth(
             camera_id=self.camera_id,
             state=state,
-            fps_in=round(self._in_rate.rate(now), 2),
-            fps_decoded=round(self._decoded_rate.rate(now), 2),
-            fps_processed=round(self._processed_rate.rate(now), 2),
-            fps_skipped=round(self._skipped_rate.rate(now), 2),
+            fps_in=f.fps_in,
+            fps_decoded=f.fps_decoded,
+            fps_processed=f.fps_processed,
+            fps_skipped=f.fps_skipped,
             last_frame_at=last,
-            reconnects=max(0, self._connects - 1),
-            frames_in=self._received,
-            frames_decoded=self._seq,
-            frames_processed=self._frames_processed,
-            frames_skipped=self._frames_skipped,
+            reconnects=max(0, f.connects - 1),
+            frames_in=f.frames_in,
+            frames_decoded=f.frames_decoded,
+            frames_processed=f.frames_processed,
+            frames_skipped=f.frames_skipped,
             error=self._error if state != CameraState.ONLINE else None,
             width=w,
             height=h,
             fps_target=self.target_fps,
-            inferences=self._inferences,
+            inferences=f.inferences,
         )
