@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -30,6 +30,15 @@ def _moment(v: datetime) -> datetime:
 EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Event id")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def page(limit: Limit = 100, offset: Offset = 0) -> tuple[int, int]:
+    """A page of a list, newest first: (limit, offset)."""
+    return limit, offset
+
+
+PageDep = Annotated[tuple[int, int], Depends(page)]
 IdList = list[Annotated[int, Field(ge=1, le=MAX_ID)]]
 Day = Annotated[date, AfterValidator(_day)]
 Moment = Annotated[datetime, AfterValidator(_moment)]

@@ -1,6 +1,5 @@
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
@@ -17,8 +16,8 @@ from models.types import utcnow
 from urbanwatch import __version__
 from urbanwatch.config import Settings
 
-from ..deps import DbDep, MetricsDep, SettingsDep, SupervisorDep, get_session, get_settings
-from ..params import Offset, refusals
+from ..deps import DbDep, MetricsDep, SessionDep, SettingsDep, SupervisorDep, get_session, get_settings
+from ..params import PageDep, refusals
 from ..security import Principal, admin, client_ip, resolve_principal, signed_in, within
 
 router = APIRouter(prefix="/api", tags=["system"], responses=refusals(401, 403))
@@ -31,13 +30,8 @@ def info(settings: Settings = Depends(get_settings)) -> dict:
 
 @router.get("/system/failed-writes", summary="Writes the workers set aside because they could never succeed, "
             "newest first, with their tracebacks (admins)")
-def failed_writes(
-    session: Session = Depends(get_session),
-    p: Principal = Depends(admin),
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Offset = 0,
-) -> list[dict]:
-    return [failed_write_to_dict(f) for f in list_failed_writes(session, limit, offset)]
+def failed_writes(session: SessionDep, page: PageDep, p: Principal = Depends(admin)) -> list[dict]:
+    return [failed_write_to_dict(f) for f in list_failed_writes(session, *page)]
 
 
 probes = APIRouter(tags=["system"])
@@ -84,13 +78,8 @@ def readyz(db: DbDep, supervisor: SupervisorDep) -> JSONResponse:
 
 @router.get("/system/sink-failures", summary="Messages an outgoing sink (a webhook) gave up on after all its "
             "attempts, newest first (admins)")
-def sink_failures(
-    session: Session = Depends(get_session),
-    p: Principal = Depends(admin),
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Offset = 0,
-) -> list[dict]:
-    return failures(session, limit, offset)
+def sink_failures(session: SessionDep, page: PageDep, p: Principal = Depends(admin)) -> list[dict]:
+    return failures(session, *page)
 
 
 @router.get("/health", summary="Liveness: the database answers")

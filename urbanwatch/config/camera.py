@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import MAX_WAIT_S, Section
+from .base import MAX_WAIT_S, Section, require_unique
 
 ZoneKind = Literal["sidewalk", "no_dumping"]
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -173,10 +173,7 @@ class CameraConfig(Section):
     @field_validator("zones")
     @classmethod
     def _unique_zone_names(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
-        names = [z.name for z in zones]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"zone names must be unique per camera: {', '.join(dup)}")
+        require_unique([z.name for z in zones], "zone names per camera")
         return zones
 
     @property

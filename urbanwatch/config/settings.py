@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .areas import AreasConfig
-from .base import Section
+from .base import Section, require_unique
 from .camera import CameraConfig, ZoneConfig
 from .detector import DetectorConfig
 from .evidence import EvidenceConfig, RetentionConfig
@@ -71,10 +71,7 @@ class Settings(Section):
     @field_validator("cameras")
     @classmethod
     def _unique_ids(cls, cams: list[CameraConfig]) -> list[CameraConfig]:
-        ids = [c.id for c in cams]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"camera ids must be unique: {', '.join(dup)}")
+        require_unique([c.id for c in cams], "camera ids")
         return cams
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Section
+from .base import Section, require_unique
 
 TOPIC = re.compile(r"^[A-Za-z0-9_./-]{1,100}$")  # no MQTT wildcards (+ #) in a prefix
 
@@ -66,8 +66,5 @@ class SinksConfig(Section):
 
     @model_validator(mode="after")
     def _unique(self) -> SinksConfig:
-        names = [w.name for w in self.webhooks]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"webhook names must be unique: {', '.join(dup)}")
+        require_unique([w.name for w in self.webhooks], "webhook names")
         return self
