@@ -44,6 +44,20 @@ from .detections import APPEARED_AT, CLASS_NAME, MOTION, STATIC_REGIONS, Detecti
 Box = tuple[float, float, float, float]
 
 STATIC_CLASS = "static_object"
+
+# Thresholds of the stage's judgements (pixels are analysis pixels, levels 0-255).
+GAIN_BIAS = 8.0  # added to both sides of a gain ratio: dark pixels say little about gain
+GAIN_UNCHANGED = 0.02  # a global gain within this of 1 is no change of light
+OFFSET_UNCHANGED = 1.0  # ... nor an offset under one level
+SHAKE_RESPONSE = 0.1  # a phase-correlation peak weaker than this is no shift of the whole picture
+SHAKE_MIN_PX = 0.75  # shifts under 3/4 of a pixel are left to the sway tolerance
+SHAKE_MAX = 0.1  # a shift over a tenth of the width is a scene change, not a shake
+BLOB_MIN_PX = 3  # objects are blobs: a part thinner than this ...
+BLOB_MAX_ASPECT = 6  # ... or longer than this times its width ...
+BLOB_MIN_FILL = 0.3  # ... or filling less of its box is an edge that moved (a line, a rim)
+GHOST_HELD = 0.3  # a region mostly free of people and vehicles held over it may be a ghost
+GHOST_EDGES = 0.8  # a ghost's outline is weaker in the picture than in the background model
+TEXTURE_MIN_PX, TEXTURE_MIN_STD = 16, 4.0  # texture enough to tell light from an object
 _REBASE_S = 3600.0  # how long the per-pixel times count from one epoch
 EXPLANATIONS = ("holders", "split", "lighting", "ghosts")
 
@@ -199,11 +213,11 @@ class StaticObjectDetector:
         """The picture with the global gain and offset against the long-term model taken out."""
         a = small[::8, ::8].reshape(-1, 3).astype(np.float32)
         b = self._long8[::8, ::8].reshape(-1, 3).astype(np.float32)
-        gain = np.median((a + 8.0) / (b + 8.0), axis=0)
-        if np.all(np.abs(gain - 1.0) < 0.02):
+        gain = np.median((a + GAIN_BIAS) / (b + GAIN_BIAS), axis=0)
+        if np.all(np.abs(gain - 1.0) < GAIN_UNCHANGED):
             gain = np.ones(3)
         offset = np.median(a / gain - b, axis=0)
-        if np.all(gain == 1.0) and np.all(np.abs(offset) < 1.0):
+        if np.all(gain == 1.0) and np.all(np.abs(offset) < OFFSET_UNCHANGED):
             return small
         m = np.zeros((3, 4), np.float32)
         m[[0, 1, 2], [0, 1, 2]] = 1.0 / gain
@@ -232,7 +246,8 @@ class StaticObjectDetector:
             self._window = cv2.createHanningWindow(half, cv2.CV_32F)
         (dx, dy), response = cv2.phaseCorrelate(ref.astype(np.float32), cur.astype(np.float32), self._window)
         dx, dy = 2 * dx, 2 * dy
-        if response < 0.1 or (abs(dx) < 0.75 and abs(dy) < 0.75) or max(abs(dx), abs(dy)) > 0.1 * w:
+        if response < SHAKE_RESPONSE or (abs(dx) < SHAKE_MIN_PX and abs(dy) < SHAKE_MIN_PX) \
+                or max(abs(dx), abs(dy)) > SHAKE_MAX * w:
             return small
         m = np.float32([[1, 0, -dx], [0, 1, -dy]])
         return cv2.warpAffine(small, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
@@ -267,7 +282,7 @@ class StaticObjectDetector:
         now, before = level[y0:y1, x0:x1], self._long8[y0:y1, x0:x1]
         out = []
         for x, y, w, h, area, mask in self._parts(blob, self._onset[y0:y1, x0:x1], x0, y0):
-            if min(w, h) < 3 or max(w, h) > 6 * min(w, h) or area < 0.3 * w * h:
+            if min(w, h) < BLOB_MIN_PX or max(w, h) > BLOB_MAX_ASPECT * min(w, h) or area < BLOB_MIN_FILL * w * h:
                 continue  # objects are blobs; lines and rims are edges that moved
             onset = self._onset[y0:y1, x0:x1][mask]
             explained = None
@@ -278,7 +293,7 @@ class StaticObjectDetector:
             elif "lighting" in self.p.explanations and _same_texture(mask, now, before, self.p.lighting_ncc):
                 explained = "lighting"
             # (a person standing in front of a textured wall hides its edges too: not a ghost)
-            elif ("ghosts" in self.p.explanations and (held[y0:y1, x0:x1][mask] > 0).mean() < 0.3
+            elif ("ghosts" in self.p.explanations and (held[y0:y1, x0:x1][mask] > 0).mean() < GHOST_HELD
                   and self._is_ghost(mask, now, before)):
                 explained = "ghost"
             if explained:
@@ -339,7 +354,7 @@ class StaticObjectDetector:
         ring = cv2.dilate(m, self._kernel, iterations=2).astype(bool) & ~cv2.erode(m, self._kernel).astype(bool)
         if np.count_nonzero(ring) < 8:
             return False
-        return bool(_edges(now)[ring].mean() < 0.8 * _edges(before)[ring].mean())
+        return bool(_edges(now)[ring].mean() < GHOST_EDGES * _edges(before)[ring].mean())
 
     def motion_boxes(self, width: int, height: int, min_area: float = 0.0002) -> list[Box] | None:
         """Boxes (in an image of width x height) around what moved at the last update, of at least
@@ -395,7 +410,7 @@ def _same_texture(mask: np.ndarray, now: np.ndarray, before: np.ndarray, min_ncc
     texture to tell (on a plain floor a dark bag and a shadow look alike: not judged)."""
     a = cv2.cvtColor(now, cv2.COLOR_BGR2GRAY)[mask]
     b = cv2.cvtColor(before, cv2.COLOR_BGR2GRAY)[mask]
-    if len(a) < 16 or b.std() < 4.0:
+    if len(a) < TEXTURE_MIN_PX or b.std() < TEXTURE_MIN_STD:
         return False
     a, b = a - a.mean(), b - b.mean()
     den = float(np.sqrt((a * a).sum() * (b * b).sum()))

@@ -34,6 +34,20 @@ from ..static_objects import STATIC_CLASS
 from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
+# Thresholds of the rule's judgements, as fractions of an object's size or box, or seconds.
+PIECE_GAP = 0.25  # pieces of one object left by one owner lie within a quarter of its size
+SAME_LOOK = 0.6  # an alerted object that still looks this much like itself is still there
+HIDDEN = 0.5  # a region more than half hidden by people or vehicles is not judged now
+OVER = 0.5  # a new region lying this much over an older one (of the smaller) belongs to it
+NEAR = 0.5  # ... as does one within half the older one's size
+CRUMB = 0.25  # a later region this small beside an object is its edge or shadow, not a new one
+OWNER_GAP_S = 0.5  # a gap in presence beyond the owner's lost time (plus this) ends the owner's stay
+STILL = 0.15  # a held box that moved less than this share of its size between sightings stood still
+HELD_OVER = 0.5  # ... and over at least half the candidate, it may be the static thing itself
+SAME_TRACK_IOU = 0.3  # the owner's last box and a track now: the same person or vehicle
+OWNER_CROP_PAD = 0.05  # the owner's picture for the record, a little wider than the box
+ORIGIN_BEFORE_S, ORIGIN_AFTER_S = 2.0, 1.0  # somebody near a region within this of its appearing
+
 OWNER_CATEGORIES = ("person", "vehicle")
 # what a candidate is checked for before it alerts, each switchable to measure its effect: an
 # origin (somebody was there when it appeared), parts (pieces and changes of an object are that
@@ -52,7 +66,7 @@ def _touching(cands: list) -> list[list]:
     for c in cands:
         size = max(c.box[2] - c.box[0], c.box[3] - c.box[1])
         for g in groups:
-            if any(o.owner is not None and o.owner == c.owner and box_gap(o.box, c.box) <= 0.25 * min(
+            if any(o.owner is not None and o.owner == c.owner and box_gap(o.box, c.box) <= PIECE_GAP * min(
                     size, max(o.box[2] - o.box[0], o.box[3] - o.box[1])) for o in g):
                 g.append(c)
                 break
@@ -153,7 +167,7 @@ class DumpingRule:
                 continue
             # No static region here now: taken away, or the models were reset under it. An alerted
             # object that still looks the same is still there.
-            if cand.violation is not None and (self._looks(cand, obs) or 0.0) >= 0.6:
+            if cand.violation is not None and (self._looks(cand, obs) or 0.0) >= SAME_LOOK:
                 cand.last_seen = t
         keep = []
         for cand in self._cands:
@@ -183,7 +197,7 @@ class DumpingRule:
                 tid = int(owners.tracker_id[i])
                 h = self._tracks.setdefault(tid, _TrackHistory())
                 h.boxes.append((obs.t, owners.xyxy[i].copy()))
-                crop = obs.crop(owners.xyxy[i], pad=0.05)
+                crop = obs.crop(owners.xyxy[i], pad=OWNER_CROP_PAD)
                 if crop is not None:
                     h.crop = crop
         for tid in [k for k, h in self._tracks.items() if obs.t - h.boxes[-1][0] > self.history_s]:
@@ -204,7 +218,7 @@ class DumpingRule:
             cand.seen += 1
             cand.confidence = max(cand.confidence, float(regions.confidence[ri]))
             cand.motion = _motion(regions, ri)
-            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= 0.5))
+            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= HIDDEN))
             matched.add(ci)
             used.add(ri)
         for ri in range(len(regions)):
@@ -216,7 +230,7 @@ class DumpingRule:
                 box=box, appeared_at=float(regions.data[APPEARED_AT][ri]), last_seen=t,
                 template=None, confidence=float(regions.confidence[ri]), motion=_motion(regions, ri),
             )
-            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= 0.5))
+            self._note_cover(cand, t, bool(regions.data[COVERED][ri] >= HIDDEN))
             self._cands.append(cand)
             matched.add(len(self._cands) - 1)
         return matched
@@ -242,20 +256,20 @@ class DumpingRule:
         _, iomin = overlap(box, boxes)
         size = float(max(box[2] - box[0], box[3] - box[1]))
         ci = int(iomin[0].argmax())
-        over = iomin[0, ci] >= 0.5
+        over = iomin[0, ci] >= OVER
         if not over:
             gaps = [box_gap(box, b) for b in boxes]
             ci = int(np.argmin(gaps))
-            if gaps[ci] > 0.5 * size:
+            if gaps[ci] > NEAR * size:
                 return False
         cand = self._cands[ci]
         later = appeared_at > cand.appeared_at + self.split_s
         if not later and not over:
             return False  # a neighbour that was there as early: an object of its own
         if later:
-            crumb = _area(box) <= 0.25 * _area(boxes[ci])  # an edge or a shadow of it
-            if not crumb and (obs.presence is None or obs.presence.near(box, 0.0, appeared_at - 2.0,
-                                                                         appeared_at + 1.0)):
+            crumb = _area(box) <= CRUMB * _area(boxes[ci])  # an edge or a shadow of it
+            if not crumb and (obs.presence is None or obs.presence.near(box, 0.0, appeared_at - ORIGIN_BEFORE_S,
+                                                                         appeared_at + ORIGIN_AFTER_S)):
                 return False  # somebody was at that spot when it appeared: put there
         if cand.violation is None and _area(box) > _area(cand.box):
             cand.box = np.concatenate([np.minimum(cand.box[:2], box[:2]), np.maximum(cand.box[2:], box[2:])])
@@ -339,7 +353,7 @@ class DumpingRule:
             return
         left = cand.appeared_at
         for ts in obs.presence.near(cand.box, self.owner_widths * size, lo, t):
-            if ts - left > self.owner_lost_s + 0.5 and ts > hi:
+            if ts - left > self.owner_lost_s + OWNER_GAP_S and ts > hi:
                 break  # a gap: whoever comes later is somebody else
             left = max(left, ts)
         cand.owner_left_at = left
@@ -398,9 +412,9 @@ class DumpingRule:
             return False
         (_, before), (_, last) = h.boxes[-2], h.boxes[-1]
         size = max(last[2] - last[0], last[3] - last[1])
-        still = np.abs(last - before).max() <= 0.15 * size
+        still = np.abs(last - before).max() <= STILL * size
         inter = np.clip(np.minimum(last[2:], cand.box[2:]) - np.maximum(last[:2], cand.box[:2]), 0, None).prod()
-        return bool(still and inter >= 0.5 * _area(cand.box))
+        return bool(still and inter >= HELD_OVER * _area(cand.box))
 
     def _refound(self, last_box: np.ndarray, obs: Observation) -> int | None:
         """A person or vehicle seen now where the lost owner last stood (IoU >= 0.3)."""
@@ -413,7 +427,7 @@ class DumpingRule:
             return None
         iou, _ = overlap(cand.xyxy, last_box)
         best = int(iou[:, 0].argmax())
-        return int(cand.tracker_id[best]) if iou[best, 0] >= 0.3 else None
+        return int(cand.tracker_id[best]) if iou[best, 0] >= SAME_TRACK_IOU else None
 
     def _raise(self, cand: _Candidate, obs: Observation) -> RuleEvent:
         x1, y1, x2, y2 = (float(v) for v in cand.box)

@@ -25,6 +25,20 @@ from ..static_objects import STATIC_CLASS
 from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
+# Thresholds of the rule's judgements, as fractions of a box or of its size, or seconds.
+HIDDEN = 0.5  # a static region more than half hidden by people or vehicles is not judged now
+SHIFTED_IOU = 0.3  # its own track a little off where it rested: shifted, not gone
+IN_FRONT = (0.25, 0.95)  # something over this share of a box (not all of it) hides part of it
+INSIDE = 0.8  # a smaller box this much inside the one it rested in: that object, partly seen
+HIDDEN_FOR_S = 1.0  # ... just after it was seen whole
+EDGE_KEPT = 0.05  # an edge within this share of the object's size of where it was: kept
+SAME_SPOT_IOU = 0.7  # another track resting this much over the spot: the same object followed
+MOVING = 0.3  # a region this much changing now is something passing, not goods at rest
+TAKEN_OVER_IOU = 0.5  # another object of its kind standing this much over the spot
+DUPLICATE = (0.3, 0.6)  # IoU, or share of the smaller: a second view of an alerted object
+TIE_BREAK = 0.01  # between equal IoUs, the box lying more inside the spot wins
+
+
 STATIC_CATEGORY = "goods"  # what an unexplained static region on a sidewalk is taken for
 
 
@@ -130,7 +144,7 @@ class SidewalkEncroachmentRule:
                 SINCE: np.full(len(d), obs.t), MOTION: np.zeros(len(d), np.float32)}))
         st = obs.static
         if self.use_static and len(st):
-            st = st[(st.data[COVERED] < 0.5) & self.zone.trigger(st)]
+            st = st[(st.data[COVERED] < HIDDEN) & self.zone.trigger(st)]
             motion = st.data[MOTION] if MOTION in st.data else np.zeros(len(st), np.float32)
             parts.append(Detections(st.xyxy, st.confidence, st.class_id, None, {
                 CLASS_NAME: st.class_name, CATEGORY: np.full(len(st), STATIC_CATEGORY, dtype=object),
@@ -153,7 +167,7 @@ class SidewalkEncroachmentRule:
         how = self._still_there(place, box, t, obs)
         if how is None:
             iou, _ = overlap(box, place.anchor)
-            return "shifted" if own and iou[0, 0] >= 0.3 and not self._replaced(place, box, obs) else None
+            return "shifted" if own and iou[0, 0] >= SHIFTED_IOU and not self._replaced(place, box, obs) else None
         if own:
             return None if how == "still" and self._replaced(place, box, obs) else how
         # a new track (or none) at the spot: the same object only if it looks the same
@@ -169,7 +183,7 @@ class SidewalkEncroachmentRule:
         if len(others):
             _, iomin = overlap(box, others)
             inter = iomin[0] * np.minimum(_area(box), (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1]))
-            hidden = (inter >= 0.25 * _area(box)) & (inter < 0.95 * _area(box))  # not the box itself
+            hidden = (inter >= IN_FRONT[0] * _area(box)) & (inter < IN_FRONT[1] * _area(box))  # not the box itself
             if hidden.any():
                 return False
         return True
@@ -179,7 +193,7 @@ class SidewalkEncroachmentRule:
         inside the one it rested in is compared with that part of the old picture, any other
         with the whole."""
         _, iomin = overlap(box, place.anchor)
-        if iomin[0, 0] >= 0.8 and _area(box) < _area(place.anchor):
+        if iomin[0, 0] >= INSIDE and _area(box) < _area(place.anchor):
             return look(obs.image, box, part_of(place.template, place.anchor, box), obs.scale)
         return look(obs.image, place.anchor, place.template, obs.scale)
 
@@ -198,14 +212,14 @@ class SidewalkEncroachmentRule:
         # just after it was seen whole
         _, iomin = overlap(box, place.anchor)
         smaller = _area(box) < _area(place.anchor)
-        if smaller and iomin[0, 0] >= 0.8 and t - place.last_seen <= 1.0:
+        if smaller and iomin[0, 0] >= INSIDE and t - place.last_seen <= HIDDEN_FOR_S:
             return "still"
         # coming out from behind something: a larger box over where it rested, two of its edges
         # where they were and the part it rested in looking the same (an object coming towards the
         # camera grows on every side)
-        kept = np.abs(box - place.anchor) <= 0.05 * max(place.anchor[2] - place.anchor[0],
+        kept = np.abs(box - place.anchor) <= EDGE_KEPT * max(place.anchor[2] - place.anchor[0],
                                                        place.anchor[3] - place.anchor[1])
-        if not smaller and iomin[0, 0] >= 0.8 and kept.sum() >= 2 and (
+        if not smaller and iomin[0, 0] >= INSIDE and kept.sum() >= 2 and (
                 look(obs.image, place.anchor, place.template, obs.scale) or 0.0) >= self.same_look:
             return "uncovered"
         return None
@@ -221,7 +235,7 @@ class SidewalkEncroachmentRule:
         matched_dets: set[int] = set()
         if len(d) and self._places:
             iou, iomin = overlap(d.xyxy, np.stack([p.anchor for p in self._places]))
-            order = np.dstack(np.unravel_index(np.argsort(-(iou + 0.01 * iomin), axis=None), iou.shape))[0]
+            order = np.dstack(np.unravel_index(np.argsort(-(iou + TIE_BREAK * iomin), axis=None), iou.shape))[0]
             for di, pi in order:
                 if di in matched_dets or pi in matched_places or iomin[di, pi] <= 0:
                     continue
@@ -281,7 +295,7 @@ class SidewalkEncroachmentRule:
             if other is not place and other.violation is None and other.last_seen == t \
                     and other.category == place.category and not any(other is n for n in newcomers):
                 iou, _ = overlap(other.anchor, place.anchor)
-                if iou[0, 0] >= 0.7:
+                if iou[0, 0] >= SAME_SPOT_IOU:
                     return other
         return None
 
@@ -289,7 +303,7 @@ class SidewalkEncroachmentRule:
         """A static region stands for goods once it has been watched for `observe_s` and is in
         clear view now: a slowly walking person, or a slow queue, leaves static pixels too, but
         they keep changing."""
-        return t - place.first_seen >= self.observe_s and place.motion < 0.3
+        return t - place.first_seen >= self.observe_s and place.motion < MOVING
 
     def _seen_again(self, place: _Resting, d: Detections, di: int, t: float, obs: Observation) -> None:
         place.box = d.xyxy[di].copy()
@@ -301,7 +315,7 @@ class SidewalkEncroachmentRule:
         if tid != NO_TRACK:
             place.track_id = tid
             place.track_ids.add(tid)
-        if place.static and d.data[MOTION][di] < 0.3:
+        if place.static and d.data[MOTION][di] < MOVING:
             # goods stay as they were set out: a region whose picture changes is traffic that only
             # looked static, or people; its clock starts again
             score = look(obs.image, place.anchor, place.template, obs.scale)
@@ -344,7 +358,7 @@ class SidewalkEncroachmentRule:
         for other in newcomers:
             if other.category == place.category and not other.static:
                 iou, _ = overlap(other.anchor, place.anchor)
-                if iou[0, 0] >= 0.5:
+                if iou[0, 0] >= TAKEN_OVER_IOU:
                     return self._looks_other(look(obs.image, place.anchor, place.template, obs.scale))
         return False
 
@@ -356,7 +370,7 @@ class SidewalkEncroachmentRule:
             if other.category != place.category and STATIC_CLASS not in (other.class_name, place.class_name):
                 continue
             iou, iomin = overlap(place.anchor, other.anchor)
-            if iou[0, 0] >= 0.3 or iomin[0, 0] >= 0.6:
+            if iou[0, 0] >= DUPLICATE[0] or iomin[0, 0] >= DUPLICATE[1]:
                 return True
         return False
 
