@@ -116,3 +116,103 @@ class AreaOut(Out):
 class AreasOut(Out):
     city: str
     items: list[AreaOut]
+
+
+class RepeatOut(Out):
+    camera_id: str
+    camera_name: str
+    zone: str
+    type: str
+    count: int
+    event_ids: list[int]
+    bbox: list[float]
+
+
+class WardDigestOut(Out):
+    ward: str
+    label: str = Field(description='"Phường Bến Thành"')
+    address: str = Field(description='"Phường Bến Thành, Thành phố Hồ Chí Minh"')
+    events: int
+    by_type: dict[str, int]
+    by_status: dict[str, int]
+    confirmation_rate: float | None
+    by_camera: dict[str, dict]
+    by_zone: dict[str, int]
+    repeat_locations: list[RepeatOut]
+
+
+class DigestOut(Out):
+    date: str
+    timezone: str
+    city: str
+    wards: list[WardDigestOut]
+
+
+class WardSummaryOut(Out):
+    ward: str
+    label: str
+    events: int
+    by_type: dict[str, int]
+    by_status: dict[str, int]
+    confirmation_rate: float | None
+    repeat_locations: int
+    repeat_events: int
+
+
+class OverviewOut(Out):
+    city: str
+    from_: str = Field(alias="from")
+    to: str
+    timezone: str
+    events: int
+    wards: list[WardSummaryOut]
+    most_repeats: list[WardSummaryOut]
+
+
+class AuditEntryOut(Out):
+    id: int
+    at: str | None
+    username: str
+    action: str
+    target_type: str
+    target_id: str
+    before: dict | None
+    after: dict | None
+    note: str | None
+    ip: str | None
+
+
+class TimelineOut(Out):
+    event: EventOut
+    timeline: list[dict] = Field(description="Feed changes and audited actions, oldest first")
+
+
+class FailedWriteOut(Out):
+    id: int
+    at: str | None
+    worker: str
+    what: str
+    error: str
+    traceback: str
+
+
+class SinkFailureOut(Out):
+    id: int
+    sink: str
+    feed_id: int
+    attempts: int
+    error: str
+    at: str | None
+
+
+class WorkerOut(Out):
+    index: int
+    cameras: list[str]
+    pid: int | None
+    alive: bool
+    restarts: int
+
+
+class MeOut(Out):
+    user: UserOut
+    csrf_token: str | None

@@ -8,12 +8,13 @@ from models.audit import entries, entry_to_dict
 
 from ..deps import DbDep
 from ..params import Offset, refusals
+from ..schemas import AuditEntryOut
 from ..security import Principal, admin
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=refusals(401, 403))
 
 
-@router.get("", summary="Audit entries, newest first")
+@router.get("", response_model=list[AuditEntryOut], summary="Audit entries, newest first")
 def audit_log(
     db: DbDep,
     p: Principal = Depends(admin),

@@ -20,6 +20,7 @@ from models.users import (
 
 from ..deps import DbDep
 from ..params import refusals
+from ..schemas import MeOut
 from ..security import CSRF_COOKIE, SESSION_COOKIE, Principal, client_ip, signed_in
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=refusals(401, 403, 429))
@@ -33,7 +34,7 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/login", summary="Sign in; sets the session cookie")
+@router.post("/login", response_model=MeOut, summary="Sign in; sets the session cookie")
 def login(body: Credentials, request: Request, response: Response, db: DbDep) -> dict:
     ip = client_ip(request)
     with db.write() as s:  # short: count and book this attempt, nothing slow under the write lock
@@ -68,6 +69,6 @@ def logout(request: Request, response: Response, db: DbDep, p: Principal = Depen
     return {"ok": True}
 
 
-@router.get("/me", summary="Who is signed in, and the CSRF token for unsafe requests")
+@router.get("/me", response_model=MeOut, summary="Who is signed in, and the CSRF token for unsafe requests")
 def me(p: Principal = Depends(signed_in)) -> dict:
     return {"user": user_to_dict(p.user), "csrf_token": p.csrf}

@@ -15,7 +15,7 @@ from urbanwatch.config import Settings
 
 from ..deps import DbDep, get_session, get_settings
 from ..params import EventId, IdList, Moment, Offset, refusals
-from ..schemas import EventOut, EventPage, EventsOut
+from ..schemas import EventOut, EventPage, EventsOut, TimelineOut
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=refusals(401, 403, 404))
@@ -74,7 +74,8 @@ def event(event_id: EventId, session: Session = Depends(get_session), p: Princip
     return event_to_dict(visible_event(session, p, event_id))
 
 
-@router.get("/{event_id}/timeline", summary="Everything that happened to an event, oldest first")
+@router.get("/{event_id}/timeline", response_model=TimelineOut,
+            summary="Everything that happened to an event, oldest first")
 def timeline(event_id: EventId, session: Session = Depends(get_session), p: Principal = Depends(signed_in)) -> dict:
     e = visible_event(session, p, event_id)
     items = []

@@ -15,6 +15,7 @@ from models.digest import CSV_HEADER, csv_rows, day_events, digest, overview
 
 from ..deps import SettingsDep, get_session
 from ..params import Day, refusals
+from ..schemas import DigestOut, OverviewOut
 from ..security import Principal, signed_in, wards_asked
 
 router = APIRouter(prefix="/api/digest", tags=["review"], responses=refusals(401, 403))
@@ -35,8 +36,8 @@ def _digests(session: Session, settings, start: datetime, end: datetime, wards: 
     return digest(events, kinds_of(session, {e.ward for e in events}), settings.areas.city)
 
 
-@router.get("", summary="Daily digest per ward: counts by type, camera and zone, confirmation rate, "
-            "repeat locations")
+@router.get("", response_model=DigestOut,
+            summary="Daily digest per ward: counts by type, camera and zone, confirmation rate, repeat locations")
 def daily_digest(
     settings: SettingsDep,
     day: Annotated[Day, Query(alias="date", description="Local day, YYYY-MM-DD")],
@@ -51,8 +52,9 @@ def daily_digest(
             "wards": [d.to_dict() for d in digests]}
 
 
-@router.get("/overview", summary="The city at a glance (city-wide accounts): each ward's events over a period, "
-            "and the wards with most repeat locations")
+@router.get("/overview", response_model=OverviewOut,
+            summary="The city at a glance (city-wide accounts): each ward's events over a period, and the wards "
+            "with most repeat locations")
 def city_overview(
     settings: SettingsDep,
     day: Annotated[Day, Query(alias="date", description="Last local day of the period, YYYY-MM-DD")],

@@ -18,6 +18,7 @@ from urbanwatch.config import Settings
 
 from ..deps import DbDep, MetricsDep, SessionDep, SettingsDep, SupervisorDep, get_session, get_settings
 from ..params import PageDep, refusals
+from ..schemas import FailedWriteOut, SinkFailureOut, WorkerOut
 from ..security import Principal, admin, client_ip, resolve_principal, signed_in, within
 
 router = APIRouter(prefix="/api", tags=["system"], responses=refusals(401, 403))
@@ -28,7 +29,8 @@ def info(settings: Settings = Depends(get_settings)) -> dict:
     return {"version": __version__, "timezone": settings.timezone, "default_language": "vi"}
 
 
-@router.get("/system/failed-writes", summary="Writes the workers set aside because they could never succeed, "
+@router.get("/system/failed-writes", response_model=list[FailedWriteOut],
+            summary="Writes the workers set aside because they could never succeed, "
             "newest first, with their tracebacks (admins)")
 def failed_writes(session: SessionDep, page: PageDep, p: Principal = Depends(admin)) -> list[dict]:
     return [failed_write_to_dict(f) for f in list_failed_writes(session, *page)]
@@ -76,7 +78,8 @@ def readyz(db: DbDep, supervisor: SupervisorDep) -> JSONResponse:
     return JSONResponse({"ready": not problems, "problems": problems}, 200 if not problems else 503)
 
 
-@router.get("/system/sink-failures", summary="Messages an outgoing sink (a webhook) gave up on after all its "
+@router.get("/system/sink-failures", response_model=list[SinkFailureOut],
+            summary="Messages an outgoing sink (a webhook) gave up on after all its "
             "attempts, newest first (admins)")
 def sink_failures(session: SessionDep, page: PageDep, p: Principal = Depends(admin)) -> list[dict]:
     return failures(session, *page)
@@ -87,7 +90,8 @@ def health(session: Session = Depends(get_session)) -> dict:
     return {"ok": True, "feed_last_id": feed.last_id(session)}
 
 
-@router.get("/workers", summary="Worker processes of this machine and the cameras each serves")
+@router.get("/workers", response_model=list[WorkerOut],
+            summary="Worker processes of this machine and the cameras each serves")
 def workers(supervisor: SupervisorDep, p: Principal = Depends(admin)) -> list[dict]:
     return supervisor.status() if supervisor else []
 
