@@ -57,14 +57,18 @@ def resolve(session: Session, name: str) -> Area:
     area = session.get(Area, name)
     if area is not None:
         return area
-    key = fold(name.removeprefix("Phường ").removeprefix("Xã ").removeprefix("Đặc khu "))
-    close = [a for a in session.scalars(select(Area)) if fold(a.name) == key]
+    bare = name
+    for prefix in KIND_PREFIX.values():  # "Phường Bến Thành" names the ward "Bến Thành"
+        bare = bare.removeprefix(f"{prefix} ")
+    key = fold(bare)
+    every = list(session.scalars(select(Area)))
+    close = [a for a in every if fold(a.name) == key]
     if len(close) == 1:
         return close[0]
     if close:
         raise AreaError(f"'{name}' could be {' or '.join(sorted(label(a.name, a.kind) for a in close))}: "
                         "write it with its diacritics")
-    near = [a for a in session.scalars(select(Area)) if key and matches(name, a.name)][:5]
+    near = [a for a in every if key and matches(name, a.name)][:5]
     hint = f" (did you mean {', '.join(label(a.name, a.kind) for a in near)}?)" if near else ""
     raise AreaError(f"no ward, commune, special zone or group named '{name}'{hint}; "
                     "list them with `urbanwatch areas` or GET /api/areas")

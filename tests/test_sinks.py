@@ -20,15 +20,11 @@ from urbanwatch.runtime.sinks import mqtt_runner, webhook_runner
 
 from .conftest import free_port, need
 from .helpers import T0, add_camera, add_event
+from .test_camera_ingest import wait_for as camera_wait_for
 
 
-def wait_for(pred, timeout=15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+def wait_for(pred, timeout=15.0):
+    return camera_wait_for(pred, timeout, step=0.05)
 
 
 class Subscriber:

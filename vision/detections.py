@@ -19,6 +19,7 @@ CATEGORY = "category"  # what the rules call the object: vehicle, goods, person 
 APPEARED_AT = "appeared_at"  # static regions: when the pixels became static, seconds
 MOTION = "motion"  # share of the box changing now (something passing in front)
 COVERED = "covered"  # share of the box hidden by people and vehicles now
+HIDDEN = 0.5  # a static region covered this much is not judged now (by any rule)
 SINCE = "since"  # encroachment candidates: when the object came to rest, seconds
 SEEN_AT = "seen_at"  # carried detections: when a tile last saw them, seconds
 TILE = "tile"  # merged tiles: the tile a box came from

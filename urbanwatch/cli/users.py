@@ -18,10 +18,6 @@ def _db(config: Path):
     return open_database(load_settings(config))
 
 
-def _fail(message: str) -> None:
-    fail(message)
-
-
 def _password(password_stdin: bool, confirm: bool = True) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -57,7 +53,7 @@ def add(
                          note="urbanwatch users add")
             scope = "the whole city" if u.city_wide else ", ".join(u.areas)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"created {username} ({role}; {scope})", highlight=False)
 
 
@@ -86,7 +82,7 @@ def _set_active(username: str, active: bool, config: Path) -> None:
     with db.write() as s:
         u = get_user(s, username)
         if u is None:
-            _fail(f"no user {username}")
+            fail(f"no user {username}")
         before = user_to_dict(u)
         set_active(s, u, active)
         audit.record(s, None, "user.update", "user", u.id, before, user_to_dict(u),
@@ -116,7 +112,7 @@ def unlock(username: str, config: ConfigOption = Path("config.yaml")) -> None:
     with db.write() as s:
         u = get_user(s, username)
         if u is None:
-            _fail(f"no user {username}")
+            fail(f"no user {username}")
         n = clear_failures(s, u.username)
         audit.record(s, None, "user.unlock", "user", u.id, note=f"urbanwatch users unlock ({n} failures cleared)")
     console.print(f"{username}: {n} failed sign-ins cleared")
@@ -137,11 +133,11 @@ def password(
     try:
         check_password_policy(new)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with db.write() as s:
         u = get_user(s, username)
         if u is None:
-            _fail(f"no user {username}")
+            fail(f"no user {username}")
         change_password(s, u, new)
         audit.record(s, None, "user.password", "user", u.id, note="urbanwatch users password")
     console.print(f"password of {username} changed; its sessions and tokens ended")
@@ -161,7 +157,7 @@ def token(
     with db.write() as s:
         u = get_user(s, username)
         if u is None or not u.active:
-            _fail(f"no active user {username}")
+            fail(f"no active user {username}")
         tok = create_api_token(s, u, name)
         audit.record(s, None, "user.token", "user", u.id, None, {"token_name": name}, note="urbanwatch users token")
     print(tok)

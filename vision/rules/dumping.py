@@ -26,7 +26,7 @@ import numpy as np
 
 from ..appearance import look
 from ..appearance import patch as _patch
-from ..detections import APPEARED_AT, CATEGORY, COVERED, MOTION, NO_TRACK, Detections
+from ..detections import APPEARED_AT, CATEGORY, COVERED, HIDDEN, MOTION, NO_TRACK, Detections
 from ..matching import greedy_match, overlap
 from ..observation import Observation
 from ..presence import box_gap
@@ -37,7 +37,6 @@ from ..zones import PolygonZone
 # Thresholds of the rule's judgements, as fractions of an object's size or box, or seconds.
 PIECE_GAP = 0.25  # pieces of one object left by one owner lie within a quarter of its size
 SAME_LOOK = 0.6  # an alerted object that still looks this much like itself is still there
-HIDDEN = 0.5  # a region more than half hidden by people or vehicles is not judged now
 OVER = 0.5  # a new region lying this much over an older one (of the smaller) belongs to it
 NEAR = 0.5  # ... as does one within half the older one's size
 CRUMB = 0.25  # a later region this small beside an object is its edge or shadow, not a new one

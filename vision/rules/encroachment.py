@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..appearance import look, part_of, patch
-from ..detections import APPEARED_AT, CATEGORY, CLASS_NAME, COVERED, MOTION, NO_TRACK, RESTING, SINCE, Detections
+from ..detections import (
+    APPEARED_AT,
+    CATEGORY,
+    CLASS_NAME,
+    COVERED,
+    HIDDEN,
+    MOTION,
+    NO_TRACK,
+    RESTING,
+    SINCE,
+    Detections,
+)
 from ..matching import overlap
 from ..observation import Observation
 from ..static_objects import STATIC_CLASS
@@ -26,7 +37,6 @@ from ..violations import RuleEvent, Violation
 from ..zones import PolygonZone
 
 # Thresholds of the rule's judgements, as fractions of a box or of its size, or seconds.
-HIDDEN = 0.5  # a static region more than half hidden by people or vehicles is not judged now
 SHIFTED_IOU = 0.3  # its own track a little off where it rested: shifted, not gone
 IN_FRONT = (0.25, 0.95)  # something over this share of a box (not all of it) hides part of it
 INSIDE = 0.8  # a smaller box this much inside the one it rested in: that object, partly seen
