@@ -158,6 +158,32 @@ class CameraStatusChange(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class CameraProblem(Base):
+    """A camera that watches nothing while its stream is up: covered, defocused, moved (its zones
+    no longer fit) or frozen (vocabulary.ProblemKind). Open while `ended_at` is None; ended when the
+    view returns or when an admin accepts the new view (`accepted_by`)."""
+
+    __tablename__ = "camera_problems"
+    __table_args__ = (Index("ix_camera_problems_camera_started", "camera_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    ward: Mapped[str] = mapped_column(String(100))  # the camera's ward when raised
+    kind: Mapped[str] = mapped_column(String(16))  # covered, defocused, moved, frozen
+    started_at: Mapped[datetime]  # the condition began to hold
+    raised_at: Mapped[datetime]  # it had held long enough to be a problem
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # vocabulary.ProblemEnd
+    before: Mapped[str | None] = mapped_column(Text)  # media path: the reference view (JPEG)
+    after: Mapped[str | None] = mapped_column(Text)  # media path: the view when raised (JPEG)
+    details: Mapped[dict] = mapped_column(default=dict)  # the detector's measures when raised and ended
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None]
+
+    camera: Mapped[Camera] = relationship()
+    acceptor: Mapped["User | None"] = relationship(foreign_keys=[accepted_by])
+
+
 class User(Base):
     __tablename__ = "users"
 

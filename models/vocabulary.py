@@ -36,3 +36,17 @@ class DismissReason(StrEnum):
     PERMITTED = "permitted"
     DUPLICATE = "duplicate"
     OTHER = "other"
+
+
+class ProblemKind(StrEnum):
+    """A camera's tampering problems (vision/tampering.py judges them)."""
+
+    COVERED = "covered"
+    DEFOCUSED = "defocused"
+    MOVED = "moved"  # its zones no longer fit: its rules wait for the view to return or be accepted
+    FROZEN = "frozen"
+
+
+class ProblemEnd(StrEnum):
+    VIEW_RETURNED = "view_returned"
+    ACCEPTED = "accepted"  # an admin accepted the new view (or drew the zones again on it)
