@@ -93,6 +93,27 @@ class CameraOut(Out):
     status_changes: list[StatusChangeOut] | None = None
 
 
+class CameraProblemOut(Out):
+    id: int
+    camera_id: str
+    ward: str = Field(description="The camera's ward or commune when the problem was raised")
+    kind: str = Field(description="covered, defocused, moved (its zones are paused) or frozen")
+    open: bool
+    started_at: str | None = Field(description="When the condition began to hold")
+    raised_at: str | None = Field(description="When it had held long enough to be a problem")
+    ended_at: str | None
+    end_reason: str | None = Field(description="view_returned or accepted")
+    before_url: str | None = Field(description="The reference view, before the problem")
+    after_url: str | None = Field(description="The view when the problem was raised")
+    details: dict = Field(description="The detector's measures when raised and ended")
+    accepted_by: str | None
+    accepted_at: str | None
+
+
+class CameraWithProblemsOut(CameraOut):
+    problems: list[CameraProblemOut] = Field(description="Its open problems (camera tampering)")
+
+
 class UserOut(Out):
     id: int
     username: str
