@@ -112,7 +112,7 @@ def test_an_accepted_view_becomes_the_reference(street_frames):
     changes = run(detector, [f for f in frames if f[0] < 12])
     assert [(c.kind, c.change) for c in changes] == [(Tamper.MOVED, "started")]
     assert detector.update(frames[24][1], 12.0).rules_paused
-    ended = detector.accept(12.0)
+    (ended,) = detector.accept(12.0)
     assert (ended.kind, ended.change, ended.reason) == (Tamper.MOVED, "ended", "accepted")
     after = [detector.update(image, t) for t, image in frames if t > 12]
     assert not any(r.changes for r in after) and not after[-1].rules_paused
@@ -139,3 +139,89 @@ def test_a_problem_restored_after_a_restart_ends_when_the_view_returns(street_fr
         changes += result.changes
     assert [(c.kind, c.change) for c in changes] == [(Tamper.COVERED, "ended")]
     assert result.active == frozenset()
+
+
+# ---------------------------------------------------------------------------- through the worker
+def test_a_moved_camera_through_the_worker_is_stored_announced_paused_and_accepted(tampered, tmp_path):
+    """The worker's own path on the turned-camera clip, with the real detector: the problem stored
+    with its before and after pictures and announced on the feed, the zone rules paused; the API
+    lists it within the caller's wards, an admin accepts the view (audited), the worker follows and
+    resumes the rules; a worker restarted while it was open takes it up again, paused."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from models import Database, feed
+    from models.audit import entries
+    from models.problems import open_problems
+    from streams.frames import Frame
+    from urbanwatch.config import parse_config
+    from urbanwatch.runtime.detection import FrameJob, analyse
+    from urbanwatch.runtime.registry import sync_cameras
+    from urbanwatch.runtime.worker import Worker
+
+    from .helpers import add_user, bearer
+
+    url = f"sqlite:///{tmp_path / 'uw.db'}"
+    settings = parse_config({
+        "storage": {"database_url": url, "media_dir": str(tmp_path / "media")},
+        "detector": {"model": str(shared_path("models/yolov8n_int8.onnx")), "imgsz": 320},
+        "evidence": {"clips": False},
+        "cameras": [{"id": "cam1", "name": "Hàng Bài", "ward": "Bến Thành", "url": str(tampered[Tamper.MOVED]),
+                     "zones": [{"name": "via_he", "kind": "sidewalk", "dwell_s": 30,
+                                "polygon": [[0, 250], [640, 250], [640, 360], [0, 360]]}]}],
+    }, tmp_path, {})
+    db = Database(url)
+    db.upgrade()
+    sync_cameras(db, settings)
+    admin, outsider = add_user(db, "an", "admin", city_wide=True), add_user(db, "binh", "admin", areas=("Bàn Cờ",))
+    worker = Worker(settings, ["cam1"], name="worker-test")
+    cam = settings.camera("cam1")
+    t0 = 1_800_000_000.0
+
+    def play(run, until_s: float, after_s: float = -1.0) -> None:
+        for seq, (t, _, image) in enumerate(sample_frames(str(tampered[Tamper.MOVED]), FPS)):
+            if after_s < t <= until_s:
+                frame = Frame("cam1", seq + 1, t0 + t, t, image, (image.shape[1], image.shape[0]))
+                (result,) = analyse(worker.detector, [FrameJob(run.analyzer, image, frame.t, frame.scale, "cam1")])
+                worker._frame_done(run, frame, result, frame.t)
+                worker.recorder.flush()
+
+    run = worker._camera_run(cam, t0)
+    worker.runs.append(run)
+    play(run, 14.0)
+    assert run.paused and run.analyzer.rules == []
+    with db.session() as s:
+        (problem,) = open_problems(s)["cam1"]
+        assert problem.kind == "moved" and t0 + ONSET_S <= problem.started_at.timestamp() < t0 + ONSET_S + 1
+        assert problem.raised_at.timestamp() <= t0 + ONSET_S + DETECTED_WITHIN_S
+        for picture in (problem.before, problem.after):
+            assert worker.media.path(picture).stat().st_size > 10_000
+        announced = [e.payload for e in feed.after(s, 0) if e.type == "camera.problem"]
+    assert [(m["change"], m["problem"]["kind"]) for m in announced] == [("started", "moved")]
+
+    restarted = worker._camera_run(cam, t0 + 14.5)  # a worker started again while the problem is open
+    assert restarted.paused and restarted.tampering.problem_ids == {Tamper.MOVED: problem.id}
+
+    app = create_app(settings, db, poll_s=0.05)
+    with TestClient(app, headers=bearer(admin)) as client:
+        listed = client.get("/api/cameras/cam1/problems").json()
+        assert [(p["kind"], p["open"]) for p in listed] == [("moved", True)]
+        assert listed[0]["before_url"] and client.get(listed[0]["after_url"]).status_code == 200
+        assert [p["id"] for p in client.get("/api/cameras").json()[0]["problems"]] == [problem.id]
+        other = {"Authorization": f"Bearer {outsider}"}  # an admin of another ward
+        assert client.get("/api/cameras/cam1/problems", headers=other).status_code == 404
+        assert client.post(f"/api/cameras/cam1/problems/{problem.id}/accept", headers=other).status_code == 404
+        accepted = client.post(f"/api/cameras/cam1/problems/{problem.id}/accept")
+        assert accepted.status_code == 200 and accepted.json()[0]["end_reason"] == "accepted"
+        assert accepted.json()[0]["accepted_by"] == "an"
+        assert client.post(f"/api/cameras/cam1/problems/{problem.id}/accept").status_code == 409
+    with db.session() as s:
+        assert [e.action for e in entries(s, "camera_problem", problem.id)] == ["camera.accept_view"]
+
+    worker._follow_acceptance(t0 + 15.0)
+    assert not run.paused and len(run.analyzer.rules) == 1 and run.tampering.problem_ids == {}
+    play(run, 19.5, after_s=14.0)  # the turned view is now the reference: nothing more until it turns back
+    with db.session() as s:
+        assert open_problems(s) == {}
+    app.state.db.dispose()
+    db.dispose()

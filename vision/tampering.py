@@ -279,15 +279,16 @@ class TamperingDetector:
                 self._learn(image, view, t)
         return TamperResult(self.active, tuple(changes), _rounded(m))
 
-    def accept(self, t: float) -> TamperChange | None:
+    def accept(self, t: float) -> list[TamperChange]:
         """The current view is accepted (an admin, or zones drawn again on it): it becomes the
-        reference, learned afresh from the next frames, and `moved` ends as accepted."""
-        moved = self.conditions[Tamper.MOVED]
-        was = moved.active
-        moved.active = False
-        moved.clear_pending()
-        self.reference = None
-        return TamperChange(Tamper.MOVED, "ended", t, "accepted") if was else None
+        reference, learned afresh from the next frames, and every active problem ends as accepted
+        (they were all judged against the reference it replaces)."""
+        ended = [TamperChange(k, "ended", t, "accepted") for k, c in self.conditions.items() if c.active]
+        for c in self.conditions.values():
+            c.active = False
+            c.clear_pending()
+        self.reference, self._light_since = None, None
+        return ended
 
     def restore(self, kinds: set[Tamper] | frozenset[Tamper], picture: np.ndarray | None, t: float) -> None:
         """Problems still open from before a restart: active again, judged against `picture` (their

@@ -19,6 +19,7 @@ from models.cameras import record_status_change
 from models.events import NewEvent, announce_update, create_event, end_event, event_by_clip
 from models.failed_writes import record_failed_write
 from models.media import MediaStore
+from models.problems import end_problem, raise_problem
 from models.serialize import iso
 from models.types import from_epoch
 from models.vocabulary import ClipState
@@ -104,6 +105,40 @@ class Recorder:
                 return record_status_change(s, camera_id, state, from_epoch(at), detail) is not None
 
         self._writes.put(f"status of {camera_id} ({state})", job, supersedable=True)
+        self.flush()
+
+    def problem_raised(self, camera_id: str, kind: str, started_at: float, raised_at: float,
+                       before: np.ndarray | None, after: np.ndarray, details: dict,
+                       stored: Callable[[int], None]) -> None:
+        """A camera problem (tampering) with its pictures: the reference view and the view now,
+        encoded now, written with the problem. `stored` gets the problem's id once it is stored."""
+        stem = self.media.new_stem(camera_id, from_epoch(raised_at))
+        pictures = {f"{stem}-after.jpg": encode_jpeg(after, 85)}
+        if before is not None:
+            pictures[f"{stem}-before.jpg"] = encode_jpeg(before, 85)
+
+        def job() -> bool:
+            for path, data in pictures.items():
+                self.media.write(path, data)
+            with self.db.write() as s:
+                problem = raise_problem(s, camera_id, kind, from_epoch(started_at), from_epoch(raised_at),
+                                        f"{stem}-before.jpg" if before is not None else None, f"{stem}-after.jpg",
+                                        details)
+                problem_id = problem.id
+            stored(problem_id)
+            log.warning("camera %s: %s (problem %d)", camera_id, kind, problem_id,
+                        extra={"camera": camera_id})
+            return True
+
+        self._writes.put(f"{kind} problem on {camera_id}", job)
+        self.flush()
+
+    def problem_ended(self, camera_id: str, kind: str, at: float, reason: str, details: dict) -> None:
+        def job() -> bool:
+            with self.db.write() as s:
+                return end_problem(s, camera_id, kind, from_epoch(at), reason, details) is not None
+
+        self._writes.put(f"end of the {kind} problem on {camera_id}", job)
         self.flush()
 
     # ------------------------------------------------------------------ work

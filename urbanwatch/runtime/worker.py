@@ -25,6 +25,7 @@ from models.areas import address
 from models.cameras import active_zones, update_health, zones_version
 from models.events import active_events, announce_update, end_event, recording_events
 from models.media import MediaStore
+from models.problems import accepted_among, open_problems
 from models.types import from_epoch, utcnow
 from streams.camera import CameraSource
 from streams.health import CameraState
@@ -37,11 +38,12 @@ from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
 from .build import OPTIONAL_CLASSES, build_analyzer, build_recording, build_rule, build_source, detector_classes
-from .detection import Batch, FrameJob, finish, prepare
+from .detection import Batch, FrameJob, FrameResult, finish, prepare
 from .detection import run as run_detector
 from .detector_stats import DetectorStats
 from .evidence import Provenance, model_digest, recover_clip, write_package
 from .recorder import CameraInfo, Recorder
+from .tampering import TamperWatch
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class CameraRun:
     recording: CameraSource | None = None  # the main stream, when clips come from it
     failures: int = 0  # frames whose analysis raised since the last one logged
     failure_logged: float = 0.0
+    tampering: TamperWatch | None = None
+    paused: bool = False  # the camera was moved: its zones no longer fit, its rules wait
 
     @property
     def clips(self) -> CameraSource:
@@ -138,16 +142,22 @@ class Worker:
         for cam in self.cameras:
             if not cam.enabled:
                 continue
-            zones, ids, version = self._stored_zones(cam.id)
-            keep_s = self._keep_s(zones)
-            run = CameraRun(cam, build_source(self.settings, cam, keep_s), build_analyzer(self.settings, cam, zones),
-                            interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now,
-                            recording=build_recording(self.settings, cam, keep_s))
-            self.recorder.add_camera(self._camera_info(cam, zones, ids))
-            self._restore(run, now)
+            run = self._camera_run(cam, now)
             for source in run.sources:
                 source.start()
             self.runs.append(run)
+
+    def _camera_run(self, cam: CameraConfig, now: float) -> CameraRun:
+        """A camera as stored (its zones, and its events and problems still open), not started yet."""
+        zones, ids, version = self._stored_zones(cam.id)
+        keep_s = self._keep_s(zones)
+        run = CameraRun(cam, build_source(self.settings, cam, keep_s), build_analyzer(self.settings, cam, zones),
+                        interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now,
+                        recording=build_recording(self.settings, cam, keep_s),
+                        tampering=TamperWatch(cam.id, self.recorder))
+        self.recorder.add_camera(self._camera_info(cam, zones, ids))
+        self._restore(run, now)
+        return run
 
     def _camera_info(self, cam: CameraConfig, zones: list[dict], zone_ids: dict[str, int]) -> CameraInfo:
         return CameraInfo(
@@ -168,9 +178,11 @@ class Worker:
             if versions[run.config.id] == run.zones_version:
                 continue
             zones, ids, version = self._stored_zones(run.config.id)
-            old = {json.dumps(z, sort_keys=True): r for z, r in zip(run.zones, run.analyzer.rules, strict=True)}
-            rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
-            ended = run.analyzer.set_rules(rules, now)
+            ended = []
+            if not run.paused:  # a paused camera has no rules now: they are built when it resumes
+                old = {json.dumps(z, sort_keys=True): r for z, r in zip(run.zones, run.analyzer.rules, strict=True)}
+                rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
+                ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
             run.clips.set_keep(self._keep_s(zones))
             if run.analyzer.scheduler is not None:
@@ -179,6 +191,37 @@ class Worker:
             if ended:
                 self.recorder.rule_events(run.config.id, None, ended)
             log.info("%s: %s now has zones %s", self.name, run.config.id, ", ".join(z["name"] for z in zones) or "-")
+
+    def _pause_rules(self, run: CameraRun, paused: bool, t: float) -> None:
+        """A moved camera's zones no longer fit what it sees: its rules stop (their violations end
+        as `camera_moved`) until the view returns or an admin accepts it; then they start afresh."""
+        if paused == run.paused:
+            return
+        run.paused = paused
+        if paused:
+            ended = run.analyzer.set_rules([], t, reason="camera_moved")
+            if ended:
+                self.recorder.rule_events(run.config.id, None, ended)
+            log.warning("%s: %s moved: its zone rules are paused until the view returns or is accepted",
+                        self.name, run.config.id, extra={"camera": run.config.id})
+        else:
+            run.analyzer.set_rules([build_rule(self.settings, z) for z in run.zones], t)
+            log.info("%s: %s: zone rules resumed", self.name, run.config.id, extra={"camera": run.config.id})
+
+    def _follow_acceptance(self, now: float) -> None:
+        """An admin accepted a camera's new view (or drew its zones again): its reference is the view now."""
+        owners = {pid: run for run in self.runs if run.tampering for pid in run.tampering.problem_ids.values()}
+        if not owners:
+            return
+        with self.db.session() as s:
+            accepted = accepted_among(s, list(owners))
+        for run in {id(owners[pid]): owners[pid] for pid in accepted}.values():
+            run.tampering.accepted(now)
+            self._pause_rules(run, False, now)
+
+    def _watch_tampering(self, run: CameraRun, frame) -> None:
+        result = run.tampering.observe(frame.image, frame.t)
+        self._pause_rules(run, result.rules_paused, frame.t)
 
     def _write_live_picture(self, run: CameraRun, frame, now: float) -> None:
         """The camera grid's picture, refreshed every few seconds (and the zone editor's canvas)."""
@@ -221,6 +264,10 @@ class Worker:
         run.analyzer.restore([v for v, _ in restored], now)
         for v, event_id in restored:
             self.recorder.violation_restored(run.config.id, v, event_id)
+        with self.db.session() as s:
+            problems = open_problems(s, [run.config.id]).get(run.config.id, [])
+            run.tampering.restore(problems, self.media, now)
+        self._pause_rules(run, run.tampering.rules_paused, now)
 
     # ------------------------------------------------------------------ loop
     def run(self, stop: Connection) -> None:
@@ -250,6 +297,7 @@ class Worker:
                     self._collect_clips(now)
                     self._report_health(now)
                     try:
+                        self._follow_acceptance(now)  # first: zones drawn again are also an acceptance
                         self._follow_zones(now)
                     except Exception:
                         log.exception("%s: could not apply zone changes", self.name)
@@ -329,14 +377,22 @@ class Worker:
             frames, results = [(run, None) for run in runs], [None] * len(runs)
         done = time.time()
         for (run, frame), result in zip(frames, results, strict=True):
-            if frame is not None:
-                run.last_seq = frame.seq
-            if result is None:
-                continue
-            run.source.mark_processed(done, result.inferences)
-            self._write_live_picture(run, frame, done)
-            if result.events:
-                self.recorder.rule_events(run.config.id, frame, result.events)
+            self._frame_done(run, frame, result, done)
+
+    def _frame_done(self, run: CameraRun, frame, result: FrameResult | None, done: float) -> None:
+        """One camera's analysed frame: its tampering judged, its rules' events stored."""
+        if frame is not None:
+            run.last_seq = frame.seq
+            try:
+                self._watch_tampering(run, frame)
+            except Exception:  # noqa: BLE001 - a bug here must not stop the camera's rules
+                log.exception("%s: tampering check failed on %s", self.name, run.config.id)
+        if result is None:
+            return
+        run.source.mark_processed(done, result.inferences)
+        self._write_live_picture(run, frame, done)
+        if result.events:
+            self.recorder.rule_events(run.config.id, frame, result.events)
 
     def _report_health(self, now: float) -> None:
         healths = []
