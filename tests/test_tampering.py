@@ -225,3 +225,42 @@ def test_a_moved_camera_through_the_worker_is_stored_announced_paused_and_accept
         assert open_problems(s) == {}
     app.state.db.dispose()
     db.dispose()
+
+
+def test_zones_drawn_again_on_a_moved_camera_accept_its_view_and_nothing_else(db, db_url, tmp_path):
+    """Redrawing a moved camera's zones is an acceptance (audited, announced); a covered camera's
+    problem is not ended by new zones: it still sees nothing."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from models import feed
+    from models.audit import entries
+    from models.problems import open_problems, raise_problem
+    from models.types import utcnow
+    from urbanwatch.config import parse_config
+
+    from .helpers import add_camera, add_user, bearer
+
+    add_camera(db, "cam1")
+    add_camera(db, "cam2")
+    admin = add_user(db, "an", "admin", city_wide=True)
+    now = utcnow()
+    with db.write() as s:
+        moved = raise_problem(s, "cam1", "moved", now - timedelta(seconds=6), now, None, None, {"similarity": 0.1}).id
+        covered = raise_problem(s, "cam2", "covered", now - timedelta(seconds=5), now, None, None, {"flat": 0.9}).id
+    settings = parse_config({"storage": {"database_url": db_url, "media_dir": str(tmp_path / "media")}}, tmp_path, {})
+    app = create_app(settings, db, poll_s=0.05)
+    zones = [{"name": "via_he", "kind": "sidewalk", "polygon": [[0, 0], [200, 0], [200, 100]], "dwell_s": 20}]
+    with TestClient(app, headers=bearer(admin)) as client:
+        for cam in ("cam1", "cam2"):
+            r = client.put(f"/api/cameras/{cam}/zones", json=zones)
+            assert r.status_code == 200, r.text
+        assert client.get("/api/cameras/cam2").json()["problems"][0]["id"] == covered
+    with db.session() as s:
+        assert list(open_problems(s)) == ["cam2"]
+        assert [e.action for e in entries(s, "camera_problem", moved)] == ["camera.accept_view"]
+        changes = [(e.payload["change"], e.payload["problem"]["kind"]) for e in feed.after(s, 0)
+                   if e.type == "camera.problem"]
+    assert changes == [("started", "moved"), ("started", "covered"), ("accepted", "moved")]
