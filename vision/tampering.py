@@ -52,7 +52,7 @@ UNCOVERED_FLAT = 0.6  # ends once the flat share is back under this (hysteresis)
 
 # --- defocused
 DEFOCUS_RATIO = 0.45  # fine detail (relative to contrast) under this share of the reference's: defocused
-FOCUSED_RATIO = 0.7  # ends once it is back over this share (rain on the lens stays between the two)
+FOCUSED_RATIO = 0.7  # ends once it is back over this share (hysteresis: no flapping around one value)
 
 # --- moved
 MOVED_SIM = 0.35  # edge maps correlating under this with the reference's: the view moved ...
@@ -100,7 +100,7 @@ class TamperChange:
 class TamperResult:
     active: frozenset[Tamper]
     changes: tuple[TamperChange, ...]
-    measures: dict  # this frame's measures (None before the reference is ready)
+    measures: dict  # this frame's measures (only frame_diff before there is a reference)
 
     @property
     def rules_paused(self) -> bool:
