@@ -40,8 +40,10 @@ class EventOut(Out):
     media_purged_at: str | None
     details: dict
     acknowledged_by: str | None
+    acknowledged_by_name: str | None = Field(description="The person's full name")
     acknowledged_at: str | None
     reviewed_by: str | None
+    reviewed_by_name: str | None = Field(description="The person's full name")
     reviewed_at: str | None
     review_reason: str | None
     review_note: str | None
@@ -80,6 +82,8 @@ class CameraOut(Out):
     name: str
     ward: str
     source: str = Field(description="The stream's URL, password masked")
+    address: str | None = Field(description="Where the camera looks, as staff say it")
+    location: list[float] | None = Field(description="[latitude, longitude] of the place watched")
     enabled: bool
     state: str = Field(description="online, offline, unknown or disabled")
     state_changed_at: str | None
@@ -165,6 +169,7 @@ class WardDigestOut(Out):
 class DigestOut(Out):
     date: str
     timezone: str
+    day_start: str = Field(description="Local time at which the office's day begins (the day runs to the next day's)")
     city: str
     wards: list[WardDigestOut]
 
@@ -194,6 +199,7 @@ class AuditEntryOut(Out):
     id: int
     at: str | None
     username: str
+    display_name: str = Field(description="The person's full name (the login where the account is gone)")
     action: str
     target_type: str
     target_id: str

@@ -42,6 +42,8 @@ def entries(session: Session, target_type: str | None = None, target_id: str | i
 
 
 def entry_to_dict(e: AuditEntry) -> dict:
-    return {"id": e.id, "at": iso(e.at), "username": e.username, "action": e.action,
+    # people are shown by their full name; the login is kept for the record
+    name = e.user.display_name if e.user is not None else e.username
+    return {"id": e.id, "at": iso(e.at), "username": e.username, "display_name": name, "action": e.action,
             "target_type": e.target_type, "target_id": e.target_id, "before": e.before, "after": e.after,
             "note": e.note, "ip": e.ip}

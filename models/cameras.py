@@ -21,7 +21,8 @@ def mask_credentials(url: str) -> str:
 
 
 def upsert_camera(
-    session: Session, *, id: str, name: str, ward: str, source: str, enabled: bool
+    session: Session, *, id: str, name: str, ward: str, source: str, enabled: bool,
+    address: str | None = None, location: tuple[float, float] | None = None,
 ) -> Camera:
     cam = session.get(Camera, id)
     if cam is None:
@@ -29,6 +30,8 @@ def upsert_camera(
         session.add(cam)
     cam.name, cam.ward = name, ward
     cam.source, cam.enabled = mask_credentials(source), enabled
+    cam.address = address
+    cam.latitude, cam.longitude = location if location else (None, None)
     session.flush()
     return cam
 

@@ -120,11 +120,15 @@ def overview(digests: list[WardDigest]) -> dict:
 
 CSV_HEADER = ["date", "ward", "address", "camera_id", "camera_name", "zone", "type", "events", "confirmed",
               "dismissed", "unreviewed"]
+# the same columns for the office's own spreadsheets (the console asks for these)
+CSV_HEADER_VI = ["ngày", "phường/xã", "địa chỉ", "mã camera", "tên camera", "khu vực", "loại vi phạm", "số vụ việc",
+                 "đã xác nhận", "không vi phạm", "chưa xử lý"]
+TYPE_NAMES_VI = {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"}
 
 
-def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str) -> list[list]:
+def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, lang: str = "en") -> list[list]:
     """The digest as spreadsheet rows: one per ward, camera, zone and type, wards in Vietnamese
-    order, with each ward's address."""
+    order, with each ward's address; `lang` "vi" names the types in Vietnamese."""
     rows: dict[tuple, dict] = {}
     for e in events:
         key = (e.ward, e.camera_id, e.camera.name, e.zone_name, e.type)
@@ -132,6 +136,7 @@ def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str) ->
         r["events"] += 1
         r[e.status] += 1
     in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))
-    return [[day, ward, address(ward, kinds.get(ward), city), cam_id, cam_name, zone, type_, r["events"],
-             r[ReviewStatus.CONFIRMED], r[ReviewStatus.DISMISSED], r[ReviewStatus.UNREVIEWED]]
+    named = TYPE_NAMES_VI if lang == "vi" else {}
+    return [[day, ward, address(ward, kinds.get(ward), city), cam_id, cam_name, zone, named.get(type_, type_),
+             r["events"], r[ReviewStatus.CONFIRMED], r[ReviewStatus.DISMISSED], r[ReviewStatus.UNREVIEWED]]
             for (ward, cam_id, cam_name, zone, type_), r in in_order]

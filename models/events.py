@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit, feed
 from .schema import Camera, Event, User
 from .serialize import event_message, iso
 from .types import utcnow
+from .vietnamese import matches
 from .vocabulary import ClipState, DismissReason, EventState, ReviewStatus
 
 DECISIONS = {"confirm": ReviewStatus.CONFIRMED, "dismiss": ReviewStatus.DISMISSED}
@@ -146,6 +147,22 @@ class EventFilter:
     zone_name: str | None = None
     since: datetime | None = None  # raised at or after
     until: datetime | None = None  # raised before
+    search: str | None = None  # words of a street, camera, ward or zone; diacritics optional
+
+
+def search_places(session: Session, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The cameras (by name, id or ward) and the zones (by name or display name) that `text`
+    names, as people type it: "le loi" finds "Lê Lợi – Nguyễn Huệ". A few thousand cameras at
+    most: matched here rather than in SQL, which cannot fold Vietnamese diacritics."""
+    cams, zones = [], []
+    for cam in session.scalars(select(Camera).options(selectinload(Camera.zones))):
+        if any(matches(text, v) for v in (cam.name, cam.id, cam.ward)):
+            cams.append(cam.id)
+            continue
+        for z in cam.zones:
+            if matches(text, z.name.replace("_", " ")) or matches(text, (z.params or {}).get("label") or ""):
+                zones.append((cam.id, z.name))
+    return cams, zones
 
 
 def list_events(session: Session, f: EventFilter, limit: int = 50, offset: int = 0) -> tuple[list[Event], int]:
@@ -163,6 +180,10 @@ def list_events(session: Session, f: EventFilter, limit: int = 50, offset: int =
         q = q.where(Event.ward.in_(f.wards))
     if f.zone_name:
         q = q.where(Event.zone_name == f.zone_name)
+    if f.search:
+        cams, zones = search_places(session, f.search)
+        q = q.where(or_(Event.camera_id.in_(cams),
+                        *(and_(Event.camera_id == c, Event.zone_name == z) for c, z in zones)))
     if f.since:
         q = q.where(Event.raised_at >= f.since)
     if f.until:

@@ -32,6 +32,9 @@ class Camera(Base):
     name: Mapped[str] = mapped_column(String(200))
     ward: Mapped[str] = mapped_column(String(100), index=True)  # ward, commune or special zone (an Area)
     source: Mapped[str] = mapped_column(Text)  # stream URL with any password masked
+    address: Mapped[str | None] = mapped_column(String(300))  # where it looks, as staff say it
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     zones_edited: Mapped[bool] = mapped_column(default=False)  # zones drawn in the console win over the config
     zones_version: Mapped[int] = mapped_column(default=0)  # bumped on every zone change; workers follow it
     enabled: Mapped[bool] = mapped_column(default=True)
@@ -258,6 +261,7 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     username: Mapped[str] = mapped_column(String(64))  # kept even if the user is renamed
+    user: Mapped["User | None"] = relationship(foreign_keys=[user_id], lazy="joined")
     action: Mapped[str] = mapped_column(String(64))  # event.confirm, event.dismiss, user.create, zone.update, ...
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(64))

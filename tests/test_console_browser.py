@@ -81,6 +81,7 @@ def review_today(page, system, username):
     day = page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Ho_Chi_Minh'}).format(new Date())")
     page.fill("#review-date", day)
     page.dispatch_event("#review-date", "change")
+    page.click("#digest-box summary")  # the day's digest, folded away by default to leave room for the work
 
 
 def wait_for_events(system, **params) -> list[dict]:
@@ -122,12 +123,13 @@ def test_live_alert_appears(system):
         }""")
         # an admin marks the kerb lane where cars stand: a new alert follows within seconds
         zones = system.get("/api/cameras/q1-le-loi")["zones"]
-        kerb = {"name": "lan_duong_ke_le", "kind": "sidewalk", "dwell_s": 3,
+        kerb = {"name": "lan_duong_ke_le", "label": "Làn đường kẻ lề", "kind": "sidewalk", "dwell_s": 3,
                 "polygon": [[1200, 300], [1440, 300], [1440, 540], [1200, 540]]}
         body = [{"name": z["name"], "kind": z["kind"], "polygon": z["polygon"], **z["params"]} for z in zones] + [kerb]
         r = httpx.put(f"{system.http}/api/cameras/q1-le-loi/zones", json=body, headers=system.headers)
         assert r.status_code == 200, r.text
-        card = page.wait_for_selector("li.alert.fresh:has-text('lan_duong_ke_le')", timeout=60_000)
+        # the zone by its display name, never its code
+        card = page.wait_for_selector("li.alert.fresh:has-text('Làn đường kẻ lề')", timeout=60_000)
         assert "Lê Lợi" in card.inner_text()
         assert page.evaluate("window.__beeps") >= 1  # the audible cue
         screenshot(page, "03-live-alert")
@@ -286,7 +288,7 @@ def test_nightly_review_plays_and_seeks_clips(system):
         page.wait_for_function("!document.querySelector('#review-clip').paused", timeout=10_000)
         assert video.is_visible()
         csv_text = page.evaluate("async () => (await fetch(document.querySelector('#review-csv').href)).text()")
-        assert "ward,address" in csv_text and "Phường Bến Thành, Thành phố Hồ Chí Minh" in csv_text
+        assert "phường/xã,địa chỉ" in csv_text and "Phường Bến Thành, Thành phố Hồ Chí Minh" in csv_text
         assert "Bàn Cờ" not in csv_text
         screenshot(page, "09-nightly-review")
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -180,6 +180,34 @@ def test_low_disk_guard_takes_unreviewed_then_dismissed_never_confirmed(db, db_u
     assert warning.payload["code"] == "low_disk" and warning.payload["still_low"] is True
 
 
+def test_the_office_day_runs_from_day_start(db, db_url, media):
+    """The night belongs to the shift that watched it: with the day starting at 06:00, an incident
+    at 03:12 local time is in the previous day's digest, one at 06:00 in the new day's."""
+    add_camera(db, "cam1", "Bến Thành")
+    token = add_user(db, "sup1", "supervisor")
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    ids = [make_event(db, media), make_event(db, media)]
+    with db.write() as s:
+        for eid, hhmm in zip(ids, [(3, 12), (6, 0)], strict=True):
+            e = get_event(s, eid)
+            e.raised_at = datetime(2026, 12, 2, *hhmm, tzinfo=tz).astimezone(UTC)
+            e.started_at = e.raised_at - timedelta(seconds=30)
+    app = create_app(_settings(db_url, media.root))
+    with TestClient(app, headers=bearer(token)) as c:
+        night = c.get("/api/digest", params={"date": "2026-12-01"}).json()
+        day = c.get("/api/digest", params={"date": "2026-12-02"}).json()
+        assert night["day_start"] == "06:00"
+        assert [w["events"] for w in night["wards"]] == [1] and [w["events"] for w in day["wards"]] == [1]
+        assert c.get("/api/info").json()["day_start"] == "06:00"
+    app.state.db.dispose()
+    # a calendar-day office (day_start 00:00): both on the 2nd
+    app = create_app(parse_config({"storage": {"database_url": db_url, "media_dir": str(media.root)},
+                                   "retention": {"min_free_percent": 0}, "day_start": "00:00"}, Path("."), {}))
+    with TestClient(app, headers=bearer(token)) as c:
+        assert [w["events"] for w in c.get("/api/digest", params={"date": "2026-12-02"}).json()["wards"]] == [2]
+    app.state.db.dispose()
+
+
 def test_daily_digest_and_csv(db, db_url, media):
     add_camera(db, "cam1", "Bến Thành")
     add_camera(db, "cam3", "Bàn Cờ", name="Võ Văn Tần")
@@ -193,7 +221,8 @@ def test_daily_digest_and_csv(db, db_url, media):
         first.ended_at = first.raised_at + timedelta(seconds=1)
         second.started_at = first.ended_at + timedelta(seconds=1)
         second.raised_at = second.started_at + timedelta(seconds=1)
-        day = first.raised_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+        # the office's day starts at 06:00 local time (day_start): the night belongs to the day before
+        day = (first.raised_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(hours=6)).date().isoformat()
     app = create_app(_settings(db_url, media.root))
     today = day
     with TestClient(app, headers=bearer(token)) as c:
@@ -209,6 +238,8 @@ def test_daily_digest_and_csv(db, db_url, media):
         lines = csv_text.lstrip("\ufeff").splitlines()
         assert lines[0].startswith("date,ward,address,camera_id") and len(lines) == 2
         assert lines[1].endswith(",4,2,1,1")
+        vi = c.get("/api/digest.csv", params={"date": today, "lang": "vi"}).text.lstrip("\ufeff").splitlines()
+        assert vi[0].startswith("ngày,phường/xã,địa chỉ") and ",Lấn chiếm vỉa hè," in vi[1]
         # the city overview is for city-wide accounts only
         assert c.get("/api/digest/overview", params={"date": today}).status_code == 403
     admin = add_user(db, "chief", "admin", city_wide=True)

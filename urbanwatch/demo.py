@@ -52,12 +52,15 @@ def demo_settings(video: str | None, model: str | None, port: int, data_dir: Pat
     gt = video_path.with_name(video_path.name + ".gt.json")
     zones = []
     if gt.is_file():
-        for z in json.loads(gt.read_text()).get("zones", []):
-            if z["kind"] == "sidewalk":
-                zones.append({"name": z["name"], "kind": "sidewalk", "polygon": z["polygon"], "dwell_s": dwell_s})
+        sidewalks = [z for z in json.loads(gt.read_text()).get("zones", []) if z["kind"] == "sidewalk"]
+        for n, z in enumerate(sidewalks, 1):
+            label = "Vỉa hè" if len(sidewalks) == 1 else f"Vỉa hè {n}"  # what staff read, not the zone's code
+            zones.append({"name": z["name"], "label": label, "kind": "sidewalk", "polygon": z["polygon"],
+                          "dwell_s": dwell_s})
     if not zones:  # any video: the whole picture is the sidewalk
         w, h = _frame_size(video_path)
-        zones.append({"name": "whole_view", "kind": "sidewalk", "polygon": [[0, 0], [w, 0], [w, h], [0, h]],
+        zones.append({"name": "whole_view", "label": "Toàn khung hình", "kind": "sidewalk",
+                      "polygon": [[0, 0], [w, 0], [w, h], [0, h]],
                       "dwell_s": dwell_s})
     data = {
         "server": {"host": "127.0.0.1", "port": port},
@@ -69,6 +72,8 @@ def demo_settings(video: str | None, model: str | None, port: int, data_dir: Pat
                 "id": "demo-1",
                 "name": "Demo – đường Nguyễn Huệ",
                 "ward": "Sài Gòn",
+                "address": "Đường Nguyễn Huệ, trước Uỷ ban nhân dân Thành phố",
+                "location": [10.7764, 106.7009],
                 "url": str(video_path),
                 "detect": {"fps": 2},
                 "zones": zones,

@@ -53,6 +53,8 @@ def events(
     area: Annotated[list[str] | None, Query(description="Ward, commune or group of them; diacritics optional "
                                               "(repeatable)")] = None,
     zone: Annotated[str | None, Query(description="Zone name")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search: words of a camera's name (its street), "
+                                   "its id, its ward, or a zone's name; diacritics and case optional")] = None,
     since: Annotated[Moment | None, Query(description="Raised at or after (ISO 8601)")] = None,
     until: Annotated[Moment | None, Query(description="Raised before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -64,7 +66,8 @@ def events(
     wards = wards_asked(session, p, ward, area)
     if wards == []:  # asked only for wards out of reach
         return {"items": [], "total": 0, "limit": limit, "offset": offset}
-    f = EventFilter(camera, type, status, state, wards, zone, since, until)
+    search = (q or "").strip() or None
+    f = EventFilter(camera, type, status, state, wards, zone, since, until, search)
     rows, total = list_events(session, f, limit, offset)
     return {"items": [event_to_dict(e) for e in rows], "total": total, "limit": limit, "offset": offset}
 
@@ -84,8 +87,8 @@ def timeline(event_id: EventId, session: Session = Depends(get_session), p: Prin
         items.append({"at": m["at"], "kind": entry.type, "state": m["event"]["state"], "status": m["event"]["status"]})
     for a in reversed(audit.entries(session, "event", e.id)):
         d = audit.entry_to_dict(a)
-        items.append({"at": d["at"], "kind": d["action"], "by": d["username"], "before": d["before"],
-                      "after": d["after"], "note": d["note"]})
+        items.append({"at": d["at"], "kind": d["action"], "by": d["username"], "by_name": d["display_name"],
+                      "before": d["before"], "after": d["after"], "note": d["note"]})
     items.sort(key=lambda i: i["at"])
     return {"event": event_to_dict(e), "timeline": items}
 

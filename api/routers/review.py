@@ -3,7 +3,7 @@
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from models.areas import kinds_of
-from models.digest import CSV_HEADER, csv_rows, day_events, digest, overview
+from models.digest import CSV_HEADER, CSV_HEADER_VI, csv_rows, day_events, digest, overview
 
 from ..deps import SettingsDep, get_session
 from ..params import Day, refusals
@@ -21,9 +21,10 @@ from ..security import Principal, signed_in, wards_asked
 router = APIRouter(prefix="/api/digest", tags=["review"], responses=refusals(401, 403))
 
 
-def _day_range(day: date, tz: str) -> tuple[datetime, datetime]:
-    """A local calendar day (the office's), as a UTC range."""
-    start = datetime.combine(day, time(0), ZoneInfo(tz))
+def _day_range(day: date, settings) -> tuple[datetime, datetime]:
+    """The office's day `day` (from `day_start` local time to the same time the next day), as a range."""
+    hh, mm = (int(v) for v in settings.day_start.split(":"))
+    start = datetime.combine(day, time(hh, mm), ZoneInfo(settings.timezone))
     return start, start + timedelta(days=1)
 
 
@@ -46,9 +47,10 @@ def daily_digest(
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> dict:
-    start, end = _day_range(day, settings.timezone)
+    start, end = _day_range(day, settings)
     digests = _digests(session, settings, start, end, wards_asked(session, p, ward, area))
-    return {"date": day.isoformat(), "timezone": settings.timezone, "city": settings.areas.city,
+    return {"date": day.isoformat(), "timezone": settings.timezone, "day_start": settings.day_start,
+            "city": settings.areas.city,
             "wards": [d.to_dict() for d in digests]}
 
 
@@ -65,7 +67,7 @@ def city_overview(
     if not p.scope.city_wide:
         raise HTTPException(403, "the city overview is for city-wide accounts; your digest is per ward")
     first = day - timedelta(days=days - 1)
-    start, end = _day_range(first, settings.timezone)[0], _day_range(day, settings.timezone)[1]
+    start, end = _day_range(first, settings)[0], _day_range(day, settings)[1]
     digests = _digests(session, settings, start, end, None)
     return {"city": settings.areas.city, "from": first.isoformat(), "to": day.isoformat(),
             "timezone": settings.timezone, **overview(digests)}
@@ -77,15 +79,17 @@ def daily_digest_csv(
     day: Annotated[Day, Query(alias="date")],
     ward: WardQuery = None,
     area: AreaQuery = None,
+    lang: Annotated[Literal["en", "vi"], Query(description="Column names and types in English or Vietnamese")] = "en",
     session: Session = Depends(get_session),
     p: Principal = Depends(signed_in),
 ) -> Response:
-    start, end = _day_range(day, settings.timezone)
+    start, end = _day_range(day, settings)
     events = day_events(session, start, end, wards_asked(session, p, ward, area))
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(CSV_HEADER)
-    w.writerows(csv_rows(events, kinds_of(session, {e.ward for e in events}), settings.areas.city, day.isoformat()))
+    w.writerow(CSV_HEADER_VI if lang == "vi" else CSV_HEADER)
+    w.writerows(csv_rows(events, kinds_of(session, {e.ward for e in events}), settings.areas.city, day.isoformat(),
+                         lang))
     # a byte-order mark, so that Excel reads the Vietnamese names as UTF-8
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="urbanwatch-digest-{day}.csv"'})

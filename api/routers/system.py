@@ -26,7 +26,8 @@ router = APIRouter(prefix="/api", tags=["system"], responses=refusals(401, 403))
 
 @router.get("/info", summary="What the console needs to know about this installation")
 def info(settings: Settings = Depends(get_settings)) -> dict:
-    return {"version": __version__, "timezone": settings.timezone, "default_language": "vi"}
+    return {"version": __version__, "timezone": settings.timezone, "day_start": settings.day_start,
+            "default_language": "vi"}
 
 
 @router.get("/system/failed-writes", response_model=list[FailedWriteOut],

@@ -1,5 +1,5 @@
 // The zone editor (admins): draw polygons on the camera's current picture; workers apply them live.
-import { api, ApiError } from "/static/api.js";
+import { actionError, api, ApiError } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { cameras } from "/static/cameras.js";
 
@@ -19,7 +19,7 @@ export async function openZones() {
   const sel = $("#zone-camera");
   const chosen = sel.value;
   sel.replaceChildren();
-  for (const cam of cameras.list.values()) sel.append(new Option(`${cam.name} (${cam.id})`, cam.id));
+  for (const cam of cameras.list.values()) sel.append(new Option(cam.name, cam.id));
   if (chosen && cameras.list.has(chosen)) sel.value = chosen;
   await loadCamera(sel.value);
 }
@@ -86,7 +86,7 @@ function renderList() {
   ul.replaceChildren();
   ed.zones.forEach((z, i) => {
     const li = document.createElement("li");
-    li.textContent = `${z.name} – ${t("kind." + z.kind)}`;
+    li.textContent = `${z.params.label || z.name.replace(/_/g, " ")} – ${t("kind." + z.kind)}`;
     li.className = i === ed.current ? "current" : "";
     li.addEventListener("click", () => { ed.current = i; renderList(); fillForm(); draw(); });
     ul.append(li);
@@ -98,6 +98,7 @@ function fillForm() {
   $("#zone-form").hidden = !z;
   if (!z) return;
   $("#zone-name").value = z.name;
+  $("#zone-label").value = z.params.label || "";
   $("#zone-kind").value = z.kind;
   $("#zone-dwell").value = z.params.dwell_s ?? 300;
   $("#zone-unattended").value = z.params.unattended_s ?? 60;
@@ -110,9 +111,11 @@ function readForm() {
   if (!z) return;
   z.name = $("#zone-name").value.trim();
   z.kind = $("#zone-kind").value;
+  const label = $("#zone-label").value.trim();
   z.params = z.kind === "sidewalk"
     ? { dwell_s: Number($("#zone-dwell").value) || 300, objects: z.params.objects }
     : { unattended_s: Number($("#zone-unattended").value) || 60 };
+  if (label) z.params.label = label;
   $("#zone-dwell-label").hidden = z.kind !== "sidewalk";
   $("#zone-unattended-label").hidden = z.kind !== "no_dumping";
   renderList();
@@ -172,7 +175,7 @@ function deleteZone() {
 async function save() {
   const open = ed.zones.find((z) => !z.closed);
   const body = ed.zones.map((z) => ({
-    name: z.name, kind: z.kind, polygon: z.polygon,
+    name: z.name, kind: z.kind, polygon: z.polygon, ...(z.params.label ? { label: z.params.label } : {}),
     ...(z.kind === "sidewalk" ? { dwell_s: z.params.dwell_s, objects: z.params.objects } : { unattended_s: z.params.unattended_s }),
   }));
   try {
@@ -182,7 +185,7 @@ async function save() {
     $("#zone-message").textContent = t("zones.saved");
     $("#zone-message").className = "ok";
   } catch (e) {
-    const detail = e instanceof ApiError && Array.isArray(e.detail) ? e.detail.join("; ") : e.message;
+    const detail = e instanceof ApiError ? actionError(e) : e.message;
     $("#zone-message").textContent = detail;
     $("#zone-message").className = "error";
   }
@@ -197,7 +200,7 @@ export function initZones() {
   $("#zone-new").addEventListener("click", newZone);
   $("#zone-delete").addEventListener("click", deleteZone);
   $("#zone-save").addEventListener("click", save);
-  for (const id of ["#zone-name", "#zone-kind", "#zone-dwell", "#zone-unattended"]) {
+  for (const id of ["#zone-name", "#zone-label", "#zone-kind", "#zone-dwell", "#zone-unattended"]) {
     $(id).addEventListener("input", readForm);
   }
 }

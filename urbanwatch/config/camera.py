@@ -34,6 +34,10 @@ def _crossing_edges(pts: list[tuple[float, float]]) -> tuple[int, int] | None:
 
 class ZoneConfig(Section):
     name: str = Field(..., min_length=1, max_length=64, title="Name", description="Zone name, unique per camera.")
+    label: str | None = Field(
+        None, min_length=1, max_length=120, title="Display name",
+        description='What staff read in the console, e.g. "Vỉa hè bên phải, trước số 12" (default: the name).',
+    )
     kind: ZoneKind = Field(
         ..., title="Kind", description="sidewalk: encroachment rule; no_dumping: dumping rule."
     )
@@ -79,10 +83,11 @@ class ZoneConfig(Section):
 
     @property
     def params(self) -> dict:
-        """The rule parameters as stored with the zone (after Settings.fill_zone)."""
+        """The rule parameters as stored with the zone (after Settings.fill_zone), and its display name."""
+        shown = {"label": self.label} if self.label else {}
         if self.kind == "sidewalk":
-            return {"objects": list(self.objects or []), "dwell_s": self.dwell_s}
-        return {"unattended_s": self.unattended_s}
+            return {"objects": list(self.objects or []), "dwell_s": self.dwell_s, **shown}
+        return {"unattended_s": self.unattended_s, **shown}
 
     @model_validator(mode="after")
     def _params_match_kind(self) -> "ZoneConfig":
@@ -122,6 +127,13 @@ class CameraConfig(Section):
         title="Ward",
         description="The ward (phường), commune (xã) or special zone (đặc khu) the camera is in, as named in `areas`.",
     )
+    address: str | None = Field(
+        None, max_length=300, title="Address",
+        description='Where the camera looks, as staff would say it: "trước số 12 Lê Lợi".',
+    )
+    location: tuple[float, float] | None = Field(
+        None, title="Location", description="[latitude, longitude] of the place watched, for the map link.",
+    )
     url: str = Field(
         ...,
         title="Stream",
@@ -146,6 +158,13 @@ class CameraConfig(Section):
             raise ValueError("district: districts no longer exist since 1 July 2025; put the camera in its ward "
                              "or commune with `ward:` (and a former district in `areas.groups`)")
         return data
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (-90 <= v[0] <= 90 and -180 <= v[1] <= 180):
+            raise ValueError("[latitude, longitude] in degrees: latitude within ±90, longitude within ±180")
+        return v
 
     @field_validator("id")
     @classmethod

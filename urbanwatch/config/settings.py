@@ -33,6 +33,11 @@ class Settings(Section):
     timezone: str = Field(
         "Asia/Ho_Chi_Minh", title="Time zone", description="Local time zone for snapshots and the console."
     )
+    day_start: str = Field(
+        "06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", title="Start of the office's day",
+        description="Local time (HH:MM) at which the daily review and digest turn to the next day: the night's "
+        "incidents belong to the shift that watched them, not to the calendar day after midnight.",
+    )
     server: ServerConfig = Field(default_factory=ServerConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)

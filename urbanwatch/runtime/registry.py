@@ -20,7 +20,8 @@ def sync_cameras(db: Database, settings: Settings) -> None:
     with db.write() as s:
         sync_areas(s, settings.areas.units(), [(g.name, g.members) for g in settings.areas.groups])
         for cam in settings.cameras:
-            row = upsert_camera(s, id=cam.id, name=cam.name, ward=cam.ward, source=cam.url, enabled=cam.enabled)
+            row = upsert_camera(s, id=cam.id, name=cam.name, ward=cam.ward, source=cam.url, enabled=cam.enabled,
+                                address=cam.address, location=cam.location)
             if row.zones_edited:
                 if cam.zones:
                     log.warning("camera %s: zones were edited in the console; config.yaml's zones are ignored",
