@@ -83,6 +83,21 @@ def test_a_bus_filling_the_view_for_a_few_seconds_is_not_tampering(street_frames
     assert run(TamperingDetector(), frames) == []
 
 
+@pytest.mark.parametrize("level", [30, 120, 200])
+def test_a_cover_of_any_brightness_with_sensor_noise_is_covered(street_frames, level):
+    """A hand, a bag or a cloth: one brightness, with the sensor's noise, over 94 % of the picture."""
+    rng = np.random.default_rng(level)
+    frames = []
+    for t, image in street_frames:
+        if t >= 8:
+            image = image.copy()
+            image[:340] = np.clip(level + rng.normal(0, 2, image[:340].shape), 0, 255).astype(np.uint8)
+        frames.append((t, image))
+    changes = run(TamperingDetector(), frames)
+    assert [(c.kind, c.change) for c in changes] == [(Tamper.COVERED, "started")]
+    assert 8 <= changes[0].t < 9
+
+
 def test_light_switched_at_once_is_relearned_not_raised(street_frames):
     """The whole picture 2.5 times darker from 8 s on (a day/night switch): the reference follows."""
     frames = [(t, (image * 0.4).astype(np.uint8) if t >= 8 else image) for t, image in street_frames]
