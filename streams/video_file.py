@@ -47,3 +47,33 @@ def sample_frames(path: str, fps: float, size: tuple[int, int] | None = None) ->
                 continue
             due += step * (1 + int((t - due) // step))  # skip slots a long frame gap jumped over
             yield t, i, to_bgr(frame, size)
+
+
+def stills(path: str, n: int, size: tuple[int, int] | None = None) -> list[tuple[float, object]]:
+    """`n` BGR frames evenly spread over a clip, at the middle of each n-th of it (a frame strip for
+    the evidence sheet): [(t from the first frame, image)]. Each is found by seeking to the keyframe
+    before it and decoding forward, so a minute-long clip costs a few GOPs, not every frame. A clip
+    with no readable video gives []."""
+    with av.open(path) as c:
+        if not c.streams.video:
+            return []
+        s = c.streams.video[0]
+        tb = float(s.time_base)
+        pts = [p.pts for p in c.demux(s) if p.pts is not None]  # packets only: nothing is decoded
+        if not pts:
+            return []
+        first, last = min(pts), max(pts)
+        to_bgr, out = BgrConverter(), []
+        for k in range(n):
+            due = first + (last - first) * (k + 0.5) / n
+            c.seek(int(due), stream=s, backward=True, any_frame=False)
+            picked = None
+            for frame in c.decode(s):
+                if frame.pts is None:
+                    continue
+                picked = frame
+                if frame.pts >= due:
+                    break
+            if picked is not None:
+                out.append(((picked.pts - first) * tb, to_bgr(picked, size)))
+        return out

@@ -1,4 +1,5 @@
 import ipaddress
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -24,6 +25,25 @@ class ServerConfig(Section):
         description="Addresses or networks that may read GET /metrics without signing in (a Prometheus "
         "server); anyone else needs an admin's bearer token.",
     )
+
+    public_url: str | None = Field(
+        None,
+        max_length=500,
+        title="Public URL",
+        description="The address staff reach the console at (https://giamsat.phuong.example/), used in links "
+        "that leave the system, such as the QR code on an evidence sheet. Default: the address the request "
+        "came to, which behind a proxy may be an internal one.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"'{v}' is not an http(s) address such as https://giamsat.example.vn/")
+        return v.strip().rstrip("/")
 
     @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
