@@ -164,6 +164,8 @@ class WardDigestOut(Out):
     by_camera: dict[str, dict]
     by_zone: dict[str, int]
     repeat_locations: list[RepeatOut]
+    permit_violations: int = Field(description="Violations by permit holders (outside their permit's hours or use)")
+    by_permit: dict[str, int] = Field(description="Permit number -> violations by its holder")
 
 
 class DigestOut(Out):

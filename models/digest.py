@@ -45,6 +45,7 @@ class WardDigest:
     by_camera: dict = field(default_factory=dict)  # camera id -> {name, total, by type}
     by_zone: Counter = field(default_factory=Counter)  # "camera/zone" -> count
     repeats: list[Repeat] = field(default_factory=list)
+    by_permit: Counter = field(default_factory=Counter)  # permit number -> violations by its holder
 
     @property
     def confirmation_rate(self) -> float | None:
@@ -58,6 +59,7 @@ class WardDigest:
             "by_status": dict(self.by_status), "confirmation_rate": self.confirmation_rate,
             "by_camera": self.by_camera, "by_zone": dict(self.by_zone),
             "repeat_locations": [vars(r) for r in self.repeats],
+            "permit_violations": sum(self.by_permit.values()), "by_permit": dict(self.by_permit),
         }
 
 
@@ -71,6 +73,11 @@ def _again_at(first: Event, later: Event) -> bool:
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     ended = first.ended_at is not None and first.ended_at <= later.started_at
     return union > 0 and inter / union >= 0.3 and ended
+
+
+def permit_of(e: Event) -> dict | None:
+    """The permit an event breaches (its holder outside the permit's hours or use), if any."""
+    return ((e.details or {}).get("evidence") or {}).get("permit")
 
 
 def digest(events: list[Event], kinds: dict[str, str], city: str) -> list[WardDigest]:
@@ -89,6 +96,9 @@ def digest(events: list[Event], kinds: dict[str, str], city: str) -> list[WardDi
         cam["total"] += 1
         cam["by_type"][e.type] = cam["by_type"].get(e.type, 0) + 1
         d.by_zone[f"{e.camera_id}/{e.zone_name}"] += 1
+        permit = permit_of(e)
+        if permit:  # a licensed vendor outside their hours or use: counted apart from the rest
+            d.by_permit[permit["number"]] += 1
         clusters = spots[(e.ward, e.camera_id, e.zone_name, e.type)]
         for c in clusters:
             if _again_at(c[-1], e):

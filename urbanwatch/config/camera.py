@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import MAX_WAIT_S, Section, require_unique
+from .permits import PermitConfig, ScheduleConfig
 
 ZoneKind = Literal["sidewalk", "no_dumping"]
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -62,6 +63,14 @@ class ZoneConfig(Section):
         title="Unattended",
         description="no_dumping zones: seconds a left object stays after its owner has gone.",
     )
+    schedule: ScheduleConfig | None = Field(
+        None, title="Schedule", description="When the zone's rule applies (default: always), in local time."
+    )
+    permits: list[PermitConfig] = Field(
+        default_factory=list, title="Permits",
+        description="sidewalk zones: temporary sidewalk-use permits; within a permit's area, hours and use no "
+        "alert, outside them an event that names the permit.",
+    )
 
     @field_validator("polygon")
     @classmethod
@@ -85,6 +94,10 @@ class ZoneConfig(Section):
     def params(self) -> dict:
         """The rule parameters as stored with the zone (after Settings.fill_zone), and its display name."""
         shown = {"label": self.label} if self.label else {}
+        if self.schedule is not None:
+            shown["schedule"] = self.schedule.stored()
+        if self.permits:
+            shown["permits"] = [p.stored() for p in self.permits]
         if self.kind == "sidewalk":
             return {"objects": list(self.objects or []), "dwell_s": self.dwell_s, **shown}
         return {"unattended_s": self.unattended_s, **shown}
@@ -95,6 +108,9 @@ class ZoneConfig(Section):
             raise ValueError("unattended_s applies to no_dumping zones, not sidewalk zones")
         if self.kind == "no_dumping" and (self.dwell_s is not None or self.objects is not None):
             raise ValueError("dwell_s and objects apply to sidewalk zones, not no_dumping zones")
+        if self.kind == "no_dumping" and self.permits:
+            raise ValueError("permits apply to sidewalk zones: nobody is licensed to dump")
+        require_unique([p.number for p in self.permits], "permit numbers per zone")
         return self
 
 

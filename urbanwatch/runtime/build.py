@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
+from vision.permits import GatedRule, Permit, WeeklyHours
 from vision.rules import DumpingRule, SidewalkEncroachmentRule
 from vision.scheduling import DetectionScheduler
 from vision.static_objects import StaticObjectDetector, StaticParams
@@ -21,6 +22,17 @@ def config_zones(settings: Settings, camera: CameraConfig) -> list[dict]:
 
 
 def build_rule(settings: Settings, z: dict):
+    """A zone's rule, behind its schedule and permits when it has them."""
+    rule = _bare_rule(settings, z)
+    params = z["params"]
+    if not params.get("schedule") and not params.get("permits"):
+        return rule
+    schedule = WeeklyHours.from_dict(params["schedule"]) if params.get("schedule") else None
+    permits = [Permit.from_dict(p) for p in params.get("permits", [])]
+    return GatedRule(rule, schedule, permits, settings.timezone)
+
+
+def _bare_rule(settings: Settings, z: dict):
     zone = PolygonZone(z["name"], z["kind"], z["polygon"])
     params = z["params"]
     rules = settings.rules
