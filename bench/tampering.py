@@ -2,6 +2,8 @@
 tampering events raised on the eleven unmodified shared clips (which must be none).
 
     .venv/bin/python -m bench.tampering      # about 20 s on 2 cores
+    .venv/bin/python -m bench.tampering --perturbed   # and the 11 clips under each perturbation of
+                                                      # the robustness suite (about 8 minutes)
 
 The production detector (vision/tampering.py) at the default 2 analysed frames a second; the
 tampered clips are those of tests/test_tampering.py (urbanwatch/evaluation/tampering.py), made in
@@ -17,6 +19,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from urbanwatch.evaluation.ground_truth import load_ground_truth
+from urbanwatch.evaluation.perturb import PERTURBATIONS, perturb_clip
 from urbanwatch.evaluation.tampering import BACK_S, ONSET_S, TAMPERINGS, detect_tampering, make_tampered_clip
 
 from .rtsp import SHARED
@@ -24,7 +28,9 @@ from .rtsp import SHARED
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.parse_args()
+    ap.add_argument("--perturbed", action="store_true",
+                    help="also the unmodified clips re-encoded the ways cameras differ (dusk, noise, shake, ...)")
+    args = ap.parse_args()
     console = Console()
     table = Table(title=f"Tampering from {ONSET_S:g} s to {BACK_S:g} s of video time")
     for col in ("kind", "made on", "raised at s", "delay s", "view back, ended at s", "other changes"):
@@ -51,6 +57,27 @@ def main() -> None:
                       ", ".join(f"{s.change.kind} {s.change.change} at {s.at:.1f}" for s in seen) or "0")
     clean.add_row("[b]total", f"[b]{total}")
     console.print(clean)
+    if args.perturbed:
+        perturbed(console)
+
+
+def perturbed(console: Console) -> None:
+    gts = [load_ground_truth(p) for p in sorted((SHARED / "data/clips").glob("*/*.gt.json"))]
+    table = Table(title="Unmodified shared clips, perturbed (bench.robustness's perturbations)")
+    table.add_column("perturbation")
+    table.add_column("clips")
+    table.add_column("tampering events")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in (n for n in PERTURBATIONS if n != "reencode"):
+            seen = []
+            for gt in gts:
+                made = perturb_clip(gt, name, Path(tmp) / name / gt.path.parent.name)
+                clip = made.with_name(made.name.removesuffix(".gt.json"))
+                seen += [f"{clip.name}: {s.change.kind} {s.change.change} at {s.at:.1f}"
+                         for s in detect_tampering(clip)]
+            table.add_row(name, str(len(gts)), ", ".join(seen) or "0")
+            console.print(f"{name}: {len(seen)}")
+    console.print(table)
 
 
 def _s(v: float | None) -> str:
