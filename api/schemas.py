@@ -62,6 +62,23 @@ class EventsOut(Out):
     items: list[EventOut]
 
 
+class VerifiedFileOut(Out):
+    kind: str = Field(description="snapshot, snapshot_annotated, crop_owner, clip or metadata")
+    file: str = Field(description="The file's name")
+    size: int = Field(description="Bytes when it was recorded")
+    sha256_recorded: str = Field(description="SHA-256 taken when the file was made")
+    sha256_now: str | None = Field(description="SHA-256 of the file as it is now; null when it is missing")
+    status: str = Field(description="intact, modified or missing")
+
+
+class VerificationOut(Out):
+    event_id: int
+    checked_at: str = Field(description="When the files were hashed again for this answer")
+    intact: bool = Field(description="Every recorded file is there and unchanged")
+    verdict: str = Field(description="intact, or tampered when any file is modified or missing (or none recorded)")
+    files: list[VerifiedFileOut]
+
+
 class ZoneOut(Out):
     id: int
     name: str

@@ -1,20 +1,29 @@
-"""The evidence package of an event, as one ZIP with its checksums."""
+"""The evidence package of an event, as one ZIP with its checksums; the evidence sheet (a one-page
+PDF for the sanction file) and the same checks as JSON."""
 
 import json
+import logging
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from models import audit
-from models.evidence import verify
+from models.evidence import Check, verify
 from models.media import MediaStore
 from models.schema import User
+from models.serialize import iso
+from models.types import utcnow
+from urbanwatch import __version__
+from urbanwatch.config import Settings
 
+from .. import evidence_sheet
 from ..deps import DbDep, SettingsDep
 from ..params import EventId, refusals
+from ..schemas import VerificationOut
 from ..security import Principal, client_ip, signed_in
 from .events import visible_event
 
@@ -52,3 +61,70 @@ def evidence_zip(event_id: EventId, request: Request, db: DbDep, settings: Setti
     name = f"urbanwatch-event-{event_id}-evidence.zip"
     return StreamingResponse(spool, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Evidence-Intact": str(intact).lower()})
+
+
+log = logging.getLogger(__name__)
+Lang = Annotated[Literal["vi", "en"], Query(description="vi (default) or en")]
+
+
+def verification_url(request: Request, settings: Settings, event_id: int) -> str:
+    """The verification page's absolute address, for a QR code on paper: the configured public
+    address (`server.public_url`), else the one this request came to."""
+    base = settings.server.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/verify/{event_id}"
+
+
+def verdict(checks: list[Check], purged: bool) -> str:
+    """intact; tampered when a file changed or went missing; purged when retention removed the
+    media (every file missing); none when nothing was recorded."""
+    if not checks:
+        return "none"
+    if all(c.status == "intact" for c in checks):
+        return "intact"
+    return "purged" if purged and all(c.status == "missing" for c in checks) else "tampered"
+
+
+def verification(event_id: int, checks: list[Check], purged: bool) -> dict:
+    return {"event_id": event_id, "checked_at": iso(utcnow()), "verdict": verdict(checks, purged),
+            "intact": bool(checks) and all(c.status == "intact" for c in checks),
+            "files": [{"kind": c.kind, "file": Path(c.path).name, "size": c.size, "sha256_recorded": c.expected,
+                       "sha256_now": c.actual, "status": c.status} for c in checks]}
+
+
+@router.get("/{event_id}/verification", response_model=VerificationOut,
+            summary="Every evidence file hashed again now and compared with the SHA-256 recorded when it was made")
+def event_verification(event_id: EventId, db: DbDep, settings: SettingsDep, p: Principal = Depends(signed_in)) -> dict:
+    media = MediaStore(settings.storage.resolved_media_dir, create=False)
+    with db.session() as s:
+        e = visible_event(s, p, event_id)
+        return verification(e.id, verify(s, media, e.id), e.media_purged_at is not None)
+
+
+@router.get("/{event_id}/report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "A one-page A4 PDF"}},
+            summary="The evidence sheet for the sanction file: the act, place, times, pictures, decision, "
+            "each file's SHA-256 and a QR code to the verification page (one A4 page)")
+def evidence_report(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep, lang: Lang = "vi",
+                    p: Principal = Depends(signed_in)) -> Response:
+    try:
+        evidence_sheet.register_fonts()
+    except evidence_sheet.SheetError as exc:
+        log.error("%s", exc)
+        raise HTTPException(500, str(exc)) from None
+    media = MediaStore(settings.storage.resolved_media_dir, create=False)
+    with db.session() as s:  # read only: the clip is decoded outside any write lock
+        e = visible_event(s, p, event_id)
+        checks = verify(s, media, e.id)
+        sheet = evidence_sheet.build(s, e, checks, media, city=settings.areas.city, timezone=settings.timezone,
+                                     verify_url=verification_url(request, settings, e.id), version=__version__,
+                                     lang=lang)
+    pdf = evidence_sheet.render(sheet)
+    intact = bool(checks) and all(c.status == "intact" for c in checks)
+    with db.write() as s:  # who printed the evidence, and what it said: part of its chain of custody
+        audit.record(s, s.get(User, p.user.id), "event.report", "event", event_id, None,
+                     {"lang": lang, "files": {c.path: c.status for c in checks}, "intact": intact},
+                     ip=client_ip(request))
+    name = f"urbanwatch-event-{event_id}-evidence-sheet-{lang}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{name}"', "X-Evidence-Intact": str(intact).lower(),
+        "Cache-Control": "no-store"})
