@@ -183,7 +183,9 @@ def test_a_moved_camera_through_the_worker_is_stored_announced_paused_and_accept
         "evidence": {"clips": False},
         "cameras": [{"id": "cam1", "name": "Hàng Bài", "ward": "Bến Thành", "url": str(tampered[Tamper.MOVED]),
                      "zones": [{"name": "via_he", "kind": "sidewalk", "dwell_s": 30,
-                                "polygon": [[0, 250], [640, 250], [640, 360], [0, 360]]}]}],
+                                "polygon": [[0, 250], [640, 250], [640, 360], [0, 360]]}]},
+                    {"id": "ptz1", "name": "Ngã tư (PTZ)", "ward": "Bến Thành", "url": str(tampered[Tamper.MOVED]),
+                     "tampering": False}],
     }, tmp_path, {})
     db = Database(url)
     db.upgrade()
@@ -201,6 +203,7 @@ def test_a_moved_camera_through_the_worker_is_stored_announced_paused_and_accept
                 worker._frame_done(run, frame, result, frame.t)
                 worker.recorder.flush()
 
+    assert worker._camera_run(settings.camera("ptz1"), t0).tampering is None  # turns on purpose: not watched
     run = worker._camera_run(cam, t0)
     worker.runs.append(run)
     play(run, 14.0)

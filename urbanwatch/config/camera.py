@@ -164,6 +164,11 @@ class CameraConfig(Section):
         "detection. Default: clips from `url`.",
     )
     enabled: bool = Field(True, title="Enabled", description="Disabled cameras are kept but not read.")
+    tampering: bool = Field(
+        True, title="Tampering checks",
+        description="Watch the view for being covered, defocused, moved or frozen (a camera problem each; a moved "
+        "camera's zone rules wait for the view to return or be accepted). Off for a PTZ camera that turns on purpose.",
+    )
     detect: DetectConfig = Field(default_factory=DetectConfig)
     zones: list[ZoneConfig] = Field(default_factory=list)
 

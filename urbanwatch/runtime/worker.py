@@ -154,7 +154,7 @@ class Worker:
         run = CameraRun(cam, build_source(self.settings, cam, keep_s), build_analyzer(self.settings, cam, zones),
                         interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now,
                         recording=build_recording(self.settings, cam, keep_s),
-                        tampering=TamperWatch(cam.id, self.recorder))
+                        tampering=TamperWatch(cam.id, self.recorder) if cam.tampering else None)
         self.recorder.add_camera(self._camera_info(cam, zones, ids))
         self._restore(run, now)
         return run
@@ -264,6 +264,8 @@ class Worker:
         run.analyzer.restore([v for v, _ in restored], now)
         for v, event_id in restored:
             self.recorder.violation_restored(run.config.id, v, event_id)
+        if run.tampering is None:
+            return
         with self.db.session() as s:
             problems = open_problems(s, [run.config.id]).get(run.config.id, [])
             run.tampering.restore(problems, self.media, now)
@@ -383,6 +385,7 @@ class Worker:
         """One camera's analysed frame: its tampering judged, its rules' events stored."""
         if frame is not None:
             run.last_seq = frame.seq
+        if frame is not None and run.tampering is not None:
             try:
                 self._watch_tampering(run, frame)
             except Exception:  # noqa: BLE001 - a bug here must not stop the camera's rules
