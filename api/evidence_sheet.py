@@ -219,12 +219,12 @@ def register_fonts() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if "Sans" in pdfmetrics.getRegisteredFontNames():
-        return
     missing = [f for f in FONTS.values() if not (FONT_DIR / f).is_file()]
     if missing:
         raise SheetError(f"the evidence sheet needs the DejaVu fonts ({', '.join(missing)} not in {FONT_DIR}): "
                          "install Debian's fonts-dejavu-core (scripts/system-packages.sh)")
+    if "Sans" in pdfmetrics.getRegisteredFontNames():
+        return
     for name, file in FONTS.items():
         pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
 

@@ -192,3 +192,30 @@ def test_the_qr_names_the_public_address_when_one_is_set(world, tmp_path):
     pdf.write_bytes(c.get(f"/api/events/{eid}/report.pdf").content)
     assert f"https://giamsat.benthanh.example/uw/verify/{eid}" in pdf_text(pdf)
     assert c.get(f"/api/events/{eid}/verification").json()["verdict"] == "intact"
+
+
+def test_a_sheet_without_clip_or_files_says_so_and_a_missing_font_is_named(tmp_path, monkeypatch):
+    from api import evidence_sheet
+
+    from .helpers import add_event, add_user
+
+    settings = parse_config({"storage": {"data_dir": str(tmp_path / "data")}}, tmp_path, {})
+    db = Database(settings.storage.resolved_database_url)
+    db.upgrade()
+    eid = add_event(db, zone_id=add_camera(db))  # its pictures were never written
+    app = create_app(settings)
+    with TestClient(app, headers=bearer(add_user(db, "lan", "supervisor"))) as c:
+        r = c.get(f"/api/events/{eid}/report.pdf")
+        assert r.status_code == 200 and r.headers["x-evidence-intact"] == "false"
+        pdf = tmp_path / "sheet.pdf"
+        pdf.write_bytes(r.content)
+        text = pdf_text(pdf)
+        for words in ("Không có đoạn phim", "Không đọc được ảnh", "Không có tệp chứng cứ", "Chưa xử lý"):
+            assert words in text, words
+        assert c.get(f"/api/events/{eid}/verification").json()["verdict"] == "none"
+
+        monkeypatch.setattr(evidence_sheet, "FONT_DIR", tmp_path / "no-fonts")
+        r = c.get(f"/api/events/{eid}/report.pdf")
+        assert r.status_code == 500 and "fonts-dejavu-core" in r.json()["detail"]
+    app.state.db.dispose()
+    db.dispose()

@@ -61,7 +61,12 @@ def _sign_in_first(request: Request) -> HTMLResponse:
         "(scan the QR code again).</span></p>"), 401)
 
 
+HTML = {"content": {"text/html": {}}}
+
+
 @router.get("/verify/{event_id}", response_class=HTMLResponse,
+            responses={401: {**HTML, "description": "Not signed in: a page that says to sign in first"},
+                       404: {**HTML, "description": "No such event, or not in the caller's wards"}},
             summary="The verification page an evidence sheet's QR code opens (HTML, Vietnamese and English)")
 def verify_page(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep,
                 p: Annotated[Principal | None, Depends(page_principal)]) -> HTMLResponse:
