@@ -301,6 +301,41 @@ def test_each_page_at_laptop_size(office):
         assert days == ["2026-12-01", "2026-12-02"]
 
 
+def test_an_admin_sets_a_zones_hours_and_draws_a_permit(office):
+    """The zone editor: the rule's hours per weekday and a holiday, and a permit with its area drawn
+    on the camera's picture; the server keeps both in the zone and the worker follows."""
+    with chromium(*SIZES["laptop"]) as browser:
+        page = browser.page()
+        sign_in(page, office, "chief")
+        page.click(".tabs button[data-view=zones]")
+        page.select_option("#zone-camera", "q1-pasteur")
+        page.wait_for_function("document.querySelector('#zone-list').children.length >= 1")
+        page.wait_for_timeout(500)
+        page.uncheck("#schedule-always")
+        for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]:
+            page.fill(f"#schedule-{day}", "00:00-24:00")
+        page.fill("#schedule-except", "2026-09-02")
+        page.click("#permit-new")
+        page.fill("#permit-number", "125/GP-UBND")
+        page.fill("#permit-holder", "Nguyễn Thị Lan")
+        page.fill("#permit-address", "12 Lê Lợi")
+        page.fill("#permit-mon", "17:00-23:00")
+        box = page.locator("#zone-canvas").bounding_box()
+        for x, y in [(0.1, 0.6), (0.3, 0.6), (0.3, 0.9), (0.1, 0.9)]:  # drawing is on after "+ Giấy phép"
+            page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        assert "4 điểm" in page.inner_text("#permit-draw") or "Đang vẽ" in page.inner_text("#permit-draw")
+        page.click("#permit-draw")  # stop drawing
+        assert "4 điểm" in page.inner_text("#permit-draw")
+        page.click("#zone-save")
+        page.wait_for_selector("#zone-message.ok")
+        screenshot(page, "19-zone-schedule-permit")
+    zone = office.get("/api/cameras/q1-pasteur")["zones"][0]
+    schedule, (permit,) = zone["params"]["schedule"], zone["params"]["permits"]
+    assert schedule["hours"]["mon"] == ["00:00-24:00"] and schedule["except"] == {"2026-09-02": []}
+    assert permit["number"] == "125/GP-UBND" and permit["holder"] == "Nguyễn Thị Lan" and permit["uses"] == ["goods"]
+    assert permit["hours"]["hours"]["mon"] == ["17:00-23:00"] and len(permit["polygon"]) == 4
+
+
 def test_server_stopped_every_action_says_so(office):
     """Last in this file: it stops the server."""
     target = wait_for_events(office, status="unreviewed")[0]

@@ -66,6 +66,14 @@ function matches(ev) {
     (!f.since || day >= f.since) && (!f.until || day <= f.until) && (!f.q || alerts.found.has(ev.id));
 }
 
+// the permit an incident breaches (a licensed vendor outside their hours or use), in words
+export function permitText(ev, long = false) {
+  const p = ev.details?.evidence?.permit;
+  if (!p) return null;
+  const why = t("permit.why." + p.why);
+  return long ? `${p.number} – ${p.holder}${p.address ? `, ${p.address}` : ""}: ${why}` : t("permit.badge", { why });
+}
+
 export function objectText(ev) {
   return ev.class_name === "static_object" ? t("category." + ev.category)
     : `${t("category." + ev.category)} (${className(ev.class_name)})`;
@@ -107,6 +115,9 @@ export function renderAlert(ev, { fresh = false } = {}) {
   li.querySelector(".type-badge").textContent = t("type." + ev.type);
   const ack = ev.status === "unreviewed" && ev.acknowledged_at ? ` · ${t("status.acknowledged")}` : "";
   li.querySelector(".status-badge").textContent = `${t("status." + ev.status)}${ack} · ${t("state." + ev.state)}`;
+  const permit = permitText(ev);
+  li.querySelector(".permit-badge").hidden = !permit;
+  li.querySelector(".permit-badge").textContent = permit || "";
   li.querySelector(".camera-name").textContent = ev.camera_name || ev.camera_id;
   li.querySelector(".zone").textContent = zoneLabel(ev.camera_id, ev.zone_name);
   li.querySelector(".object").textContent = objectText(ev);
@@ -308,6 +319,7 @@ async function showDetail(id) {
     ["fact.ward", areaLabel(ev.ward)],
     ["fact.zone", zoneLabel(ev.camera_id, ev.zone_name)],
     ["fact.object", objectText(ev)],
+    ...(permitText(ev) ? [["permit.fact", permitText(ev, true)]] : []),
     ["fact.started", fmtTime(ev.started_at, alerts.tz, true)],
     ["fact.raised", fmtTime(ev.raised_at, alerts.tz, true)],
     ["fact.ended", ev.ended_at ? fmtTime(ev.ended_at, alerts.tz, true) : t("state.active")],

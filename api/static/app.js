@@ -4,7 +4,7 @@ import { initAccounts, openAccounts, openAudit, renderAccounts, renderAudit, set
 import * as A from "/static/alerts.js";
 import { api, ApiError, isServerOnline, setCsrf, setServerOnline, whenSignedOut } from "/static/api.js";
 import { areas, loadAreas, visibleAreas } from "/static/areas.js";
-import { cameras, cameraStatus, loadCameras, offlineCameras, renderCameras } from "/static/cameras.js";
+import { cameras, cameraStatus, loadCameras, offlineCameras, renderCameras, troubledCameras } from "/static/cameras.js";
 import { fmtTime, lang, setLang, t, translatePage } from "/static/i18n.js";
 import { initReview, onReviewKey, openReview, rerenderReview, reviewUpdate, rv } from "/static/review.js";
 import { initZones, openZones } from "/static/zones.js";
@@ -157,12 +157,20 @@ function serverState(online) {
 // cameras without signal: a line on every page, a badge on the camera tab, a tone when one drops
 function cameraStrip({ wentOffline = false } = {}) {
   const off = isServerOnline() ? offlineCameras() : [];
+  const troubled = isServerOnline() ? troubledCameras() : [];
   const strip = $("#strip-cameras");
-  strip.hidden = !off.length;
-  strip.textContent = off.length ? t("strip.cameras", { n: off.length, names: off.map((c) => c.name).join(", ") }) : "";
+  strip.hidden = !off.length && !troubled.length;
+  const parts = [];
+  if (off.length) parts.push(t("strip.cameras", { n: off.length, names: off.map((c) => c.name).join(", ") }));
+  for (const c of troubled) {
+    const kinds = c.problems.filter((p) => p.open).map((p) => t("problem.short." + p.kind)).join(", ");
+    parts.push(t("strip.problem", { name: c.name, kinds }));
+  }
+  strip.textContent = parts.join(" · ");
   const badge = $("#badge-offline");
-  badge.hidden = !off.length;
-  badge.textContent = String(off.length);
+  const n = off.length + troubled.length;
+  badge.hidden = !n;
+  badge.textContent = String(n);
   badge.setAttribute("aria-label", strip.textContent);
   if (wentOffline && A.alerts.sound) A.beep([660, 440, 330]);
 }

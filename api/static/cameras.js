@@ -1,7 +1,7 @@
 // The camera grid: status, the latest picture (marked when it is old) and, for admins, the
 // analysis figures; and the cameras without signal, which every page shows in the status strip.
 import { areaLabel } from "/static/areas.js";
-import { api, isServerOnline } from "/static/api.js";
+import { actionError, api, isServerOnline } from "/static/api.js";
 import { fmtTime, t } from "/static/i18n.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -40,6 +40,53 @@ export function cameraStatus(msg) {
 
 export function offlineCameras() {
   return [...cameras.list.values()].filter((c) => c.state === "offline");
+}
+
+// cameras that send a picture that cannot be trusted: covered, out of focus, turned, frozen
+export function troubledCameras() {
+  return [...cameras.list.values()].filter((c) => c.state !== "offline" && (c.problems || []).some((p) => p.open));
+}
+
+async function acceptView(cam, problem, button) {
+  button.disabled = true;
+  try {
+    await api(`/api/cameras/${encodeURIComponent(cam.id)}/problems/${problem.id}/accept`, { method: "POST" });
+    await loadCameras();
+  } catch (e) {
+    button.disabled = false;
+    button.nextElementSibling.textContent = actionError(e);
+  }
+}
+
+function renderProblems(card, cam) {
+  const box = card.querySelector(".cam-problems");
+  const open = (cam.problems || []).filter((p) => p.open);
+  box.hidden = !open.length;
+  box.replaceChildren();
+  for (const pr of open) {
+    const item = document.createElement("div");
+    item.className = "problem";
+    item.dataset.kind = pr.kind;
+    item.append(Object.assign(document.createElement("strong"), {
+      textContent: t("problem." + pr.kind, { time: fmtTime(pr.started_at, cameras.tz) }) }));
+    const pics = document.createElement("div");
+    pics.className = "problem-pictures";
+    for (const [url, key] of [[pr.before_url, "problem.before"], [pr.after_url, "problem.after"]]) {
+      if (!url) continue;
+      const fig = document.createElement("figure");
+      fig.append(Object.assign(document.createElement("img"), { src: url, alt: t(key) }),
+        Object.assign(document.createElement("figcaption"), { textContent: t(key) }));
+      pics.append(fig);
+    }
+    item.append(pics);
+    if (pr.kind === "moved") item.append(Object.assign(document.createElement("p"), { textContent: t("problem.paused") }));
+    if (isAdmin() && pr.kind === "moved") {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: t("problem.accept") });
+      b.addEventListener("click", () => acceptView(cam, pr, b));
+      item.append(b, Object.assign(document.createElement("span"), { className: "error" }));
+    }
+    box.append(item);
+  }
 }
 
 // a zone as staff know it: its display name, or its code made readable
@@ -82,7 +129,7 @@ export function renderCameras() {
       card.innerHTML = `<div class="frame"><img alt=""><span class="nopic"></span><span class="stale" hidden></span></div>
         <div class="cam-head"><span class="dot"></span><span class="cam-name"></span><span class="cam-state"></span></div>
         <div class="cam-sub"></div><div class="cam-address"><span></span> <a target="_blank" rel="noopener"></a></div>
-        <div class="cam-error" hidden></div>`;
+        <div class="cam-error" hidden></div><div class="cam-problems" hidden></div>`;
       const img = card.querySelector("img");
       img.addEventListener("error", () => { img.hidden = true; card.querySelector(".nopic").hidden = false; });
       img.addEventListener("load", () => { img.hidden = false; card.querySelector(".nopic").hidden = true; });
@@ -130,6 +177,8 @@ export function renderCameras() {
         err.append(more);
       }
     }
+    renderProblems(card, cam);
+    card.dataset.problem = (cam.problems || []).some((p) => p.open) ? "yes" : "";
     const last = h.last_frame_at ? h.last_frame_at * 1000 : null;
     const stale = card.querySelector(".stale");
     stale.hidden = !(last && (!server || cam.state !== "online" || Date.now() - last > STALE_S * 1000));

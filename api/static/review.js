@@ -2,7 +2,7 @@
 // and camera, with the same workspace and decision bar as the alerts page; each ward's digest
 // follows the decisions; for city-wide accounts, the city overview.
 import { api } from "/static/api.js";
-import { alerts, objectText, renderTimeline, showClip, upsert } from "/static/alerts.js";
+import { alerts, objectText, permitText, renderTimeline, showClip, upsert } from "/static/alerts.js";
 import { areaLabel, areas, viCompare, visibleAreas } from "/static/areas.js";
 import { zoneLabel } from "/static/cameras.js";
 import { DecisionBar } from "/static/decision.js";
@@ -180,7 +180,7 @@ function renderDigest(data) {
     const types = Object.entries(d.by_type).map(([k, n]) => `${t("type." + k)}: ${n}`).join(" · ");
     const cams = Object.values(d.by_camera);
     const max = Math.max(1, ...cams.map((c) => c.total));
-    card.innerHTML = `<h2></h2><p class="digest-line"></p><p class="digest-line"></p>
+    card.innerHTML = `<h2></h2><p class="digest-line"></p><p class="digest-line"></p><p class="digest-line permits"></p>
       <h3 class="by-camera"></h3><div class="bars"></div><h3 class="repeats-title"></h3><ul class="repeats"></ul>`;
     card.querySelector(".by-camera").textContent = t("review.by_camera");
     card.querySelector(".repeats-title").textContent = t("review.repeats");
@@ -189,6 +189,8 @@ function renderDigest(data) {
     const lines = card.querySelectorAll(".digest-line");
     lines[0].textContent = types;
     lines[1].textContent = `${t("review.rate")}: ${rate} (${t("status.confirmed")} ${d.by_status.confirmed || 0}, ${t("status.dismissed")} ${d.by_status.dismissed || 0}, ${t("status.unreviewed")} ${d.by_status.unreviewed || 0})`;
+    lines[2].hidden = !d.permit_violations;
+    lines[2].textContent = t("review.permits", { n: d.permit_violations || 0 });
     const ul = card.querySelector(".repeats");
     for (const r of d.repeat_locations) {
       const zone = zoneLabel(r.camera_id, r.zone);
@@ -283,6 +285,7 @@ function renderItem(ev) {
   const dl = $("#review-facts");
   dl.replaceChildren();
   const facts = [["fact.zone", zoneLabel(ev.camera_id, ev.zone_name)], ["fact.object", objectText(ev)],
+    ...(permitText(ev) ? [["permit.fact", permitText(ev, true)]] : []),
     ["fact.status", t("status." + ev.status) + (ev.review_reason ? ` – ${t("reason." + ev.review_reason)}` : "")]];
   if (ev.reviewed_by) facts.push(["fact.reviewed", `${ev.reviewed_by_name || ev.reviewed_by}, ${fmtTime(ev.reviewed_at, alerts.tz, true)}`]);
   if (ev.review_note) facts.push(["review.note", ev.review_note]);

@@ -2,6 +2,7 @@
 import { actionError, api, ApiError } from "/static/api.js";
 import { t } from "/static/i18n.js";
 import { cameras } from "/static/cameras.js";
+import { drawPermits, fillSchedule, initPermits, pe, permitBody, permitClick } from "/static/permits.js";
 
 const $ = (sel) => document.querySelector(sel);
 const COLORS = { sidewalk: "#ffb020", no_dumping: "#3d8bfd" };
@@ -77,7 +78,8 @@ function draw() {
     }
     ctx.fillStyle = "#fff";
     ctx.font = "14px DejaVu Sans, sans-serif";
-    ctx.fillText(z.name, pts[0][0] + 6, pts[0][1] - 6);
+    ctx.fillText(z.params.label || z.name, pts[0][0] + 6, pts[0][1] - 6);
+    if (z.kind === "sidewalk") drawPermits(ctx, z, ed.scale);
   });
 }
 
@@ -104,6 +106,7 @@ function fillForm() {
   $("#zone-unattended").value = z.params.unattended_s ?? 60;
   $("#zone-dwell-label").hidden = z.kind !== "sidewalk";
   $("#zone-unattended-label").hidden = z.kind !== "no_dumping";
+  fillSchedule(z);
 }
 
 function readForm() {
@@ -112,10 +115,14 @@ function readForm() {
   z.name = $("#zone-name").value.trim();
   z.kind = $("#zone-kind").value;
   const label = $("#zone-label").value.trim();
+  const { schedule, permits } = z.params; // edited in their own part of the form
   z.params = z.kind === "sidewalk"
     ? { dwell_s: Number($("#zone-dwell").value) || 300, objects: z.params.objects }
     : { unattended_s: Number($("#zone-unattended").value) || 60 };
   if (label) z.params.label = label;
+  if (schedule) z.params.schedule = schedule;
+  if (permits && z.kind === "sidewalk") z.params.permits = permits;
+  $("#zone-permits").hidden = z.kind !== "sidewalk";
   $("#zone-dwell-label").hidden = z.kind !== "sidewalk";
   $("#zone-unattended-label").hidden = z.kind !== "no_dumping";
   renderList();
@@ -136,6 +143,7 @@ function onDown(e) {
   const p = at(e);
   const z = ed.zones[ed.current];
   if (!z) return;
+  if (permitClick(p.map(Math.round))) return; // drawing a permit's area
   const hit = z.polygon.findIndex((q) => near(p, q));
   if (!z.closed && hit === 0 && z.polygon.length >= 3) {
     z.closed = true; // clicking the first point closes the polygon
@@ -176,6 +184,7 @@ async function save() {
   const open = ed.zones.find((z) => !z.closed);
   const body = ed.zones.map((z) => ({
     name: z.name, kind: z.kind, polygon: z.polygon, ...(z.params.label ? { label: z.params.label } : {}),
+    ...permitBody(z),
     ...(z.kind === "sidewalk" ? { dwell_s: z.params.dwell_s, objects: z.params.objects } : { unattended_s: z.params.unattended_s }),
   }));
   try {
@@ -192,6 +201,8 @@ async function save() {
 }
 
 export function initZones() {
+  initPermits();
+  pe.onChange = draw;
   const canvas = $("#zone-canvas");
   canvas.addEventListener("mousedown", onDown);
   canvas.addEventListener("mousemove", onMove);
