@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from models import feed
 from models.cameras import list_cameras
 from models.media import disk_usage
+from models.problems import open_problems
 from models.schema import Event
 from models.types import utcnow
+from models.vocabulary import ProblemKind
 
 FPS_KINDS = ("in", "decoded", "processed", "skipped")
 
@@ -33,7 +35,14 @@ class UrbanwatchCollector(Collector):
                                .group_by(Event.type, Event.camera_id, Event.zone_name)).all()
             purged = s.scalar(select(func.count()).select_from(Event).where(Event.media_purged_at.is_not(None))) or 0
             feed_last = feed.last_id(s)
+            problems = {(p.camera_id, p.kind) for ps in open_problems(s).values() for p in ps}
         yield from self._cameras(cameras)
+        problem = GaugeMetricFamily("urbanwatch_camera_problem", "1 while the camera has an open problem of this "
+                                    "kind (covered, defocused, moved, frozen)", labels=["camera", "ward", "kind"])
+        for c in cameras:
+            for kind in ProblemKind:
+                problem.add_metric([c.id, c.ward, kind], 1 if (c.id, kind) in problems else 0)
+        yield problem
         yield from self._workers(cameras)
 
         ev = CounterMetricFamily("urbanwatch_events", "Events raised, by type, camera and zone",

@@ -276,6 +276,9 @@ def test_zones_drawn_again_on_a_moved_camera_accept_its_view_and_nothing_else(db
             r = client.put(f"/api/cameras/{cam}/zones", json=zones)
             assert r.status_code == 200, r.text
         assert client.get("/api/cameras/cam2").json()["problems"][0]["id"] == covered
+        metrics = client.get("/metrics").text
+    assert 'urbanwatch_camera_problem{camera="cam2",kind="covered",ward="Bến Thành"} 1.0' in metrics
+    assert 'urbanwatch_camera_problem{camera="cam1",kind="moved",ward="Bến Thành"} 0.0' in metrics
     with db.session() as s:
         assert list(open_problems(s)) == ["cam2"]
         assert [e.action for e in entries(s, "camera_problem", moved)] == ["camera.accept_view"]
