@@ -211,6 +211,8 @@ def build(session: Session, event: Event, checks: list[Check], media: MediaStore
 A4_W, A4_H = 595.28, 841.89
 M = 36.0  # margin
 W = A4_W - 2 * M
+SNAP_H, STRIP_H = 150.0, 78.0  # the pictures' heights when the text leaves room for them
+HEADING, MAX_FILES = 22.0, 7
 RED, GREY, GREEN = (0.75, 0.05, 0.05), (0.35, 0.35, 0.35), (0.05, 0.45, 0.15)
 
 
@@ -262,7 +264,7 @@ class _Page:
         self.c.setFont(font, size)
         self.c.drawString(x, y, s)
 
-    def heading(self, s: str) -> None:
+    def heading(self, s: str) -> None:  # HEADING points in all
         self.y -= 16
         self.text(M, self.y, s, "Sans-Bold", 10)
         self.c.setStrokeColorRGB(0.6, 0.6, 0.6)
@@ -348,8 +350,14 @@ def render(sheet: Sheet) -> bytes:
     page.rows(sheet.review[2:3], W, most=3)
     page.rows(sheet.review[3:], W)
 
+    # the pictures take what the text above and the hashes below leave (long notes shrink them)
+    files = sheet.checks[:MAX_FILES]
+    below = HEADING + 19 * len(files) + 13 + (M + 24)
+    frames = 22 + 4 + 10 if sheet.strip else 22 + 12
+    room = page.y - below - frames - (22 + 4 + 12)
+    scale = max(0.3, min(1.0, room / (SNAP_H + (STRIP_H if sheet.strip else 0))))
     page.heading(w["snapshots"])
-    box_w, box_h = (W - 10) / 2, 150.0
+    box_w, box_h = (W - 10) / 2, SNAP_H * scale
     top = page.y - 4
     for i, p in enumerate(sheet.snapshots[:2]):
         page.picture(p, M + i * (box_w + 10), top, box_w, box_h, w["unreadable"])
@@ -359,7 +367,7 @@ def render(sheet: Sheet) -> bytes:
     if sheet.strip:
         n = len(sheet.strip)
         gap = 6.0
-        fw, fh = (W - gap * (n - 1)) / n, 78.0
+        fw, fh = (W - gap * (n - 1)) / n, STRIP_H * scale
         top = page.y - 4
         for i, p in enumerate(sheet.strip):
             page.picture(p, M + i * (fw + gap), top, fw, fh, w["unreadable"], 7)
@@ -371,7 +379,7 @@ def render(sheet: Sheet) -> bytes:
     page.heading(w["hashes"])
     bad = sum(1 for ch in sheet.checks if ch.status != "intact")
     states = FILE_STATES[sheet.lang]
-    for ch in sheet.checks[:7]:
+    for ch in files:
         page.y -= 11
         page.text(M, page.y, KINDS[sheet.lang].get(ch.kind, ch.kind), "Sans", 8)
         page.text(M + 104, page.y, ch.expected, "Mono", 7.2)

@@ -219,3 +219,25 @@ def test_a_sheet_without_clip_or_files_says_so_and_a_missing_font_is_named(tmp_p
         assert r.status_code == 500 and "fonts-dejavu-core" in r.json()["detail"]
     app.state.db.dispose()
     db.dispose()
+
+
+def test_long_texts_shrink_the_pictures_and_never_add_a_page(tmp_path):
+    """Every fact on two lines, a long note, eight files: still one page, every hash on it."""
+    import numpy as np
+
+    from api import evidence_sheet as es
+    from models.evidence import Check
+
+    long = "Lấn chiếm vỉa hè kéo dài " * 30
+    picture = es.Picture("ảnh", np.full((720, 1280, 3), 128, np.uint8))
+    kinds = ["snapshot", "snapshot_annotated", "crop_owner", "clip", "metadata", "crop_a", "crop_b"]
+    checks = [Check(k, f"events/2026/11/27/cam1/{k}.bin", f"{i:02d}" * 32, None, 10**8) for i, k in enumerate(kinds)]
+    sheet = es.Sheet("vi", 7, "bây giờ", "Asia/Ho_Chi_Minh", [(f"mục {i}", long) for i in range(10)],
+                     [(f"ý {i}", long) for i in range(5)], [picture, picture], [picture] * 4, checks,
+                     "https://giamsat.example.vn/verify/7", "0.1.0")
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(es.render(sheet))
+    info = subprocess.run([tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert dict(line.split(":", 1) for line in info.splitlines() if ":" in line)["Pages"].strip() == "1"
+    text = pdf_text(pdf)
+    assert all(c.expected in text for c in checks) and "CẢNH BÁO: 7 trong 7 tệp" in text
