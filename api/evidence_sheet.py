@@ -10,6 +10,7 @@ PDF fonts built into reportlab have none."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -155,8 +156,10 @@ def zone_label(session: Session, event: Event) -> str:
 
 
 def build(session: Session, event: Event, checks: list[Check], media: MediaStore, *, city: str, timezone: str,
-          verify_url: str, version: str, lang: str = "vi") -> Sheet:
-    """The sheet's words and pictures for one event, read now."""
+          verify_url: str, version: str, lang: str = "vi",
+          redact: Callable[[np.ndarray, str], np.ndarray] | None = None) -> Sheet:
+    """The sheet's words and pictures for one event, read now; `redact(image, kind)` blurs the
+    bystanders in each picture (kind "snapshot" or "frame")."""
     w, tz = WORDS[lang], timezone
     cam = event.camera
     what = CATEGORIES[lang].get(event.category, event.category)
@@ -192,6 +195,8 @@ def build(session: Session, event: Event, checks: list[Check], media: MediaStore
 
     snapshots = [read_picture(file_of(event.snapshot), w["clean"]),
                  read_picture(file_of(event.snapshot_annotated), w["annotated"])]
+    if redact is not None:
+        snapshots = [Picture(p.caption, None if p.image is None else redact(p.image, "snapshot")) for p in snapshots]
     strip = []
     clip = file_of(event.clip)
     if clip is not None and clip.is_file():
@@ -202,7 +207,7 @@ def build(session: Session, event: Event, checks: list[Check], media: MediaStore
         start = event.clip_started_at
         for t, image in frames:
             when = local_time(start + timedelta(seconds=t), tz, lang).split(" (")[0] if start else f"{t:.1f} s"
-            strip.append(Picture(when, image))
+            strip.append(Picture(when, image if redact is None else redact(image, "frame")))
     return Sheet(lang, event.id, local_time(utcnow(), tz, lang), tz, facts, review, snapshots, strip, checks,
                  verify_url, version)
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -29,6 +31,13 @@ from .helpers import add_camera, add_user, bearer, new_event
 PROV = Provenance("yolov8n.onnx", "ab" * 32, 640, 0.25, "Asia/Ho_Chi_Minh", 30, 30)
 
 
+def _jpeg(seed: str) -> bytes:
+    """A small real picture, different for every seed."""
+    rng = np.random.default_rng(abs(hash(seed)) % (2**32))
+    ok, buf = cv2.imencode(".jpg", rng.integers(0, 255, (72, 128, 3), dtype=np.uint8))
+    return buf.tobytes()
+
+
 def make_event(db, media: MediaStore, *, status="unreviewed", age_days=0.0, camera="cam1", zone_id=None) -> int:
     """An event with real snapshot files and its evidence package."""
     from models.events import create_event
@@ -37,8 +46,8 @@ def make_event(db, media: MediaStore, *, status="unreviewed", age_days=0.0, came
     ne.raised_at = utcnow() - timedelta(days=age_days)
     ne.started_at = ne.raised_at - timedelta(seconds=30)
     stem = media.new_stem(camera, ne.raised_at)
-    ne.snapshot = media.write(f"{stem}-clean.jpg", b"\xff\xd8clean" + stem.encode())
-    ne.snapshot_annotated = media.write(f"{stem}-annotated.jpg", b"\xff\xd8annotated" + stem.encode())
+    ne.snapshot = media.write(f"{stem}-clean.jpg", _jpeg(stem + "clean"))
+    ne.snapshot_annotated = media.write(f"{stem}-annotated.jpg", _jpeg(stem + "annotated"))
     with db.write() as s:
         e = create_event(s, ne)
         e.status = status

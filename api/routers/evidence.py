@@ -3,6 +3,8 @@ PDF for the sanction file) and the same checks as JSON."""
 
 import json
 import logging
+import shutil
+import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -12,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from models import audit
-from models.evidence import Check, verify
+from models.evidence import Check, sha256_file, verify
 from models.media import MediaStore
 from models.schema import User
 from models.serialize import iso
@@ -23,6 +25,7 @@ from urbanwatch.config import Settings
 from .. import evidence_sheet
 from ..deps import DbDep, SettingsDep
 from ..params import EventId, refusals
+from ..redaction import picture_redactor, redacted_clip, redacted_jpeg
 from ..schemas import VerificationOut
 from ..security import Principal, client_ip, signed_in
 from .events import visible_event
@@ -30,37 +33,93 @@ from .events import visible_event
 router = APIRouter(prefix="/api/events", tags=["evidence"], responses=refusals(401, 403, 404))
 
 
-@router.get("/{event_id}/evidence.zip", summary="The event's evidence package: files, metadata, SHA-256 sums",
-            response_class=StreamingResponse)
-def evidence_zip(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep,
-                 p: Principal = Depends(signed_in)):
+Mode = Annotated[Literal["redacted", "original"], Query(
+    description="redacted (default): bystanders' heads and plates blurred (the clip: all but the subject); "
+    "original: the files as recorded (admins, with a reason; audited)")]
+Reason = Annotated[str | None, Query(min_length=5, max_length=500,
+                                     description="Why the original is handed out (required with mode=original)")]
+
+
+def export_mode(mode: str, reason: str | None, p: Principal) -> None:
+    """Originals leave the system only for an admin who says why."""
+    if mode == "original":
+        if p.user.role != "admin":
+            raise HTTPException(403, "the original files are handed out by admins only; ask for the redacted copy")
+        if not reason:
+            raise HTTPException(422, "say why the original is handed out (reason)")
+
+
+def _zip_entries(e, checks: list[Check], media: MediaStore, mode: str, work: Path) -> list[tuple[Check, Path, bool]]:
+    """(check, file to put in the ZIP, redacted?) for each evidence file that exists."""
+    out = []
+    for c in checks:
+        if c.status == "missing":
+            continue
+        src = media.path(c.path)
+        if mode == "redacted" and c.kind in ("snapshot", "snapshot_annotated"):
+            data = redacted_jpeg(src, e)
+            if data is None:  # what cannot be decoded cannot be redacted: it stays on the server
+                log.warning("event %s: %s unreadable, left out of the redacted package", e.id, c.path)
+                continue
+            dst = work / Path(c.path).name
+            dst.write_bytes(data)
+            out.append((c, dst, True))
+            continue
+        if mode == "redacted" and c.kind == "clip":
+            dst = work / Path(c.path).name
+            try:
+                redacted_clip(src, dst, e)
+                out.append((c, dst, True))
+            except (OSError, ValueError, subprocess.SubprocessError) as exc:
+                log.warning("event %s: clip not redacted (%s): left out of the redacted package", e.id, exc)
+            continue
+        out.append((c, src, False))
+    return out
+
+
+@router.get("/{event_id}/evidence.zip", summary="The event's evidence package: files, metadata, SHA-256 sums "
+            "(redacted by default: bystanders blurred)", response_class=StreamingResponse)
+def evidence_zip(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep, mode: Mode = "redacted",
+                 reason: Reason = None, p: Principal = Depends(signed_in)):
+    export_mode(mode, reason, p)
     media = MediaStore(settings.storage.resolved_media_dir, create=False)
-    with db.write() as s:
+    with db.session() as s:
         e = visible_event(s, p, event_id)
         checks = verify(s, media, e.id)
         if not checks or all(c.status == "missing" for c in checks):
             raise HTTPException(410 if e.media_purged_at else 404, "no evidence files for this event")
         intact = all(c.status == "intact" for c in checks)
-        # who took the evidence, and when: part of its chain of custody
-        audit.record(s, s.get(User, p.user.id), "event.export", "event", e.id, None,
-                     {"files": [c.path for c in checks], "intact": intact}, ip=client_ip(request))
+        work = Path(tempfile.mkdtemp(prefix="urbanwatch-export-"))
+        entries = _zip_entries(e, checks, media, mode, work)
+    with db.write() as s:
+        # who took the evidence, which copy, and when: part of its chain of custody
+        action = "event.export_original" if mode == "original" else "event.export"
+        audit.record(s, s.get(User, p.user.id), action, "event", event_id, None,
+                     {"files": [c.path for c, _, _ in entries], "intact": intact, "mode": mode},
+                     note=reason, ip=client_ip(request))
     spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as z:  # JPEG and MP4 are compressed already
-        sums = []
-        for c in checks:
-            if c.status != "missing":
-                z.write(media.path(c.path), arcname=Path(c.path).name)
-            sums.append(f"{c.expected}  {Path(c.path).name}")
+        sums, files = [], []
+        for c, path, redacted in entries:
+            name = Path(c.path).name
+            z.write(path, arcname=name)
+            digest = sha256_file(path) if redacted else c.expected
+            sums.append(f"{digest}  {name}")
+            files.append({"kind": c.kind, "file": name, "sha256_recorded": c.expected, "sha256_now": c.actual,
+                          "status": c.status, "redacted": redacted, "sha256_in_package": digest})
         z.writestr("SHA256SUMS", "\n".join(sums) + "\n")
         z.writestr("verification.json", json.dumps({
-            "event_id": event_id, "intact": intact,
-            "files": [{"kind": c.kind, "file": Path(c.path).name, "sha256_recorded": c.expected,
-                       "sha256_now": c.actual, "status": c.status} for c in checks],
-        }, indent=2))
+            "event_id": event_id, "intact": intact, "mode": mode,
+            "note": "Redacted copies differ from the recorded files: sha256_recorded is the original's, checked "
+                    "now on the server (status); sha256_in_package is of the copy in this package."
+            if mode == "redacted" else "The files as recorded.",
+            "files": files}, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
     spool.seek(0)
-    name = f"urbanwatch-event-{event_id}-evidence.zip"
+    name = f"urbanwatch-event-{event_id}-evidence{'-original' if mode == 'original' else ''}.zip"
     return StreamingResponse(spool, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Evidence-Intact": str(intact).lower()})
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Evidence-Intact": str(intact).lower(),
+        "X-Evidence-Mode": mode})
 
 
 log = logging.getLogger(__name__)
@@ -105,7 +164,8 @@ def event_verification(event_id: EventId, db: DbDep, settings: SettingsDep, p: P
             summary="The evidence sheet for the sanction file: the act, place, times, pictures, decision, "
             "each file's SHA-256 and a QR code to the verification page (one A4 page)")
 def evidence_report(event_id: EventId, request: Request, db: DbDep, settings: SettingsDep, lang: Lang = "vi",
-                    p: Principal = Depends(signed_in)) -> Response:
+                    mode: Mode = "redacted", reason: Reason = None, p: Principal = Depends(signed_in)) -> Response:
+    export_mode(mode, reason, p)
     try:
         evidence_sheet.register_fonts()
     except evidence_sheet.SheetError as exc:
@@ -117,13 +177,13 @@ def evidence_report(event_id: EventId, request: Request, db: DbDep, settings: Se
         checks = verify(s, media, e.id)
         sheet = evidence_sheet.build(s, e, checks, media, city=settings.areas.city, timezone=settings.timezone,
                                      verify_url=verification_url(request, settings, e.id), version=__version__,
-                                     lang=lang)
+                                     lang=lang, redact=picture_redactor(e) if mode == "redacted" else None)
     pdf = evidence_sheet.render(sheet)
     intact = bool(checks) and all(c.status == "intact" for c in checks)
     with db.write() as s:  # who printed the evidence, and what it said: part of its chain of custody
         audit.record(s, s.get(User, p.user.id), "event.report", "event", event_id, None,
-                     {"lang": lang, "files": {c.path: c.status for c in checks}, "intact": intact},
-                     ip=client_ip(request))
+                     {"lang": lang, "files": {c.path: c.status for c in checks}, "intact": intact, "mode": mode},
+                     note=reason, ip=client_ip(request))
     name = f"urbanwatch-event-{event_id}-evidence-sheet-{lang}.pdf"
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{name}"', "X-Evidence-Intact": str(intact).lower(),

@@ -4,7 +4,7 @@ import { areaLabel, inArea } from "/static/areas.js";
 import { api } from "/static/api.js";
 import { cameras, knowsZone, loadCameras, mapUrl, zoneLabel } from "/static/cameras.js";
 import { DecisionBar } from "/static/decision.js";
-import { className, fmtTime, t } from "/static/i18n.js";
+import { className, fmtTime, lang, t } from "/static/i18n.js";
 
 const PAGE = 50;
 const $ = (sel) => document.querySelector(sel);
@@ -32,7 +32,19 @@ function can(role) {
   return alerts.me && rank[alerts.me.role] >= rank[role];
 }
 
+// an admin hands out the original files: with a reason, which the server records
+function originalExport(e) {
+  e.preventDefault();
+  const reason = $("#original-reason").value.trim();
+  if (alerts.selected == null || reason.length < 5) return;
+  const q = new URLSearchParams({ mode: "original", reason });
+  window.location.href = `/api/events/${alerts.selected}/evidence.zip?${q}`;
+  $("#original-reason").value = "";
+}
+
 export function initAlerts() {
+  $("#original-form").addEventListener("submit", originalExport);
+  $("#detail-print").addEventListener("click", () => window.print());
   alerts.bar = new DecisionBar($("#decision"), {
     ack: "act-ack", confirm: "act-confirm", dismiss: "act-dismiss", form: "review-form", reason: "review-reason",
     note: "review-note", error: "review-error", submit: "review-submit", cancel: "review-cancel",
@@ -307,6 +319,7 @@ async function showDetail(id) {
   $("#detail-owner-figure").hidden = !owner;
   if (owner) $("#detail-owner").src = owner;
   $("#detail-evidence").href = `/api/events/${ev.id}/evidence.zip`;
+  $("#detail-report").href = `/api/events/${ev.id}/report.pdf?lang=${lang()}`;
   showClip($("#detail-clip"), $("#detail-recording"), ev);
   if (!alerts.bar.bulk) alerts.bar.show([ev]);
   const cam = cameras.list.get(ev.camera_id);

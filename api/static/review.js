@@ -272,8 +272,11 @@ function renderItem(ev) {
     const facts = Object.assign(document.createElement("dl"), { className: "facts", id: "review-facts" });
     const link = Object.assign(document.createElement("a"), { href: `/api/events/${ev.id}/evidence.zip`, id: "review-evidence" });
     link.setAttribute("download", "");
+    const report = Object.assign(document.createElement("a"), { id: "review-report", target: "_blank", rel: "noopener" });
+    const links = Object.assign(document.createElement("p"), { className: "links" });
+    links.append(link, report);
     const tl = Object.assign(document.createElement("ol"), { className: "timeline", id: "review-timeline" });
-    box.append(head, recording, video, noclip, img, link, facts, tl);
+    box.append(head, recording, video, noclip, img, links, facts, tl);
   }
   $("#review-title").textContent = `#${ev.id} ${t("type." + ev.type)} – ${ev.camera_name} · ${fmtTime(ev.raised_at, alerts.tz, true)}`;
   showClip(video, $("#review-recording"), ev);
@@ -282,6 +285,8 @@ function renderItem(ev) {
   $("#review-snapshot").src = ev.snapshot_annotated_url;
   $("#review-snapshot").alt = t("detail.annotated");
   $("#review-evidence").textContent = t("detail.evidence");
+  $("#review-report").textContent = t("detail.report");
+  $("#review-report").href = `/api/events/${ev.id}/report.pdf?lang=${lang()}`;
   const dl = $("#review-facts");
   dl.replaceChildren();
   const facts = [["fact.zone", zoneLabel(ev.camera_id, ev.zone_name)], ["fact.object", objectText(ev)],

@@ -27,7 +27,7 @@ from streams.clips import ClipResult
 from streams.frames import Frame
 from streams.notify import FeedNotifier
 from vision.annotate import annotate, encode_jpeg, format_local_time
-from vision.detections import NO_TRACK
+from vision.detections import CATEGORY, NO_TRACK, Detections
 from vision.static_objects import STATIC_CLASS
 from vision.violations import RuleEvent, Violation
 
@@ -37,6 +37,18 @@ from .write_queue import Job, WriteQueue, WriteStats
 log = logging.getLogger(__name__)
 
 CATEGORY_LABELS = {"vehicle": "xe / vehicle", "goods": "hàng hoá / goods", "left_object": "vật bỏ lại / left object"}
+
+
+BYSTANDER_CATEGORIES = ("person", "vehicle")  # whose faces and plates are blurred in evidence handed out
+
+
+def _bystanders(seen: Detections | None) -> list[dict]:
+    """The people and vehicles of the alert's frame (camera pixels), for redaction."""
+    if seen is None or not len(seen) or CATEGORY not in seen.data:
+        return []
+    keep = np.isin(seen.data[CATEGORY], BYSTANDER_CATEGORIES)
+    return [{"category": str(c), "class_name": str(n), "box": [round(float(v), 1) for v in box]}
+            for c, n, box in zip(seen.data[CATEGORY][keep], seen.class_name[keep], seen.xyxy[keep], strict=True)]
 
 
 def _evidence_json(evidence: dict) -> dict:
@@ -88,11 +100,14 @@ class Recorder:
     def violation_restored(self, camera_id: str, violation: Violation, event_id: int) -> None:
         self._event_ids[(camera_id, violation.zone, violation.id)] = event_id
 
-    def rule_events(self, camera_id: str, frame: Frame | None, events: list[RuleEvent]) -> None:
-        """Raised violations need the frame (for the snapshots); ended ones do not."""
+    def rule_events(self, camera_id: str, frame: Frame | None, events: list[RuleEvent],
+                    seen: Detections | None = None) -> None:
+        """Raised violations need the frame (for the snapshots); ended ones do not. `seen`: the
+        frame's tracked detections, whose people and vehicles are kept with the event (camera
+        pixels), so that evidence handed out can blur those who are not its subject."""
         for ev in events:
             if ev.kind == "raised":
-                job = self._prepare_raised(camera_id, frame, ev.violation)
+                job = self._prepare_raised(camera_id, frame, ev.violation, _bystanders(seen))
                 self._writes.put(f"new event on {camera_id}", job)
             else:
                 key = (camera_id, ev.violation.zone, ev.violation.id)
@@ -163,7 +178,7 @@ class Recorder:
     def write_stats(self) -> WriteStats:
         return self._writes.stats()
 
-    def _prepare_raised(self, camera_id: str, frame: Frame, v: Violation) -> Job:
+    def _prepare_raised(self, camera_id: str, frame: Frame, v: Violation, seen: list[dict] | None = None) -> Job:
         satisfied_at = time.time()  # wall clock when the rule fired (after detection)
         cam = self.cameras[camera_id]
         raised = from_epoch(v.raised_at)
@@ -213,7 +228,7 @@ class Recorder:
             snapshot=clean_path,
             snapshot_annotated=annotated_path,
             details={"rule": v.type, "params": v.params, "rule_satisfied_at": satisfied_at,
-                     "evidence": _evidence_json(v.evidence), "crops": crops},
+                     "evidence": _evidence_json(v.evidence), "crops": crops, "seen": seen or []},
             clip=clip_path if clip_state == ClipState.RECORDING else None,
             clip_state=clip_state,
             clip_started_at=from_epoch(clip_start) if clip_state == ClipState.RECORDING else None,

@@ -395,7 +395,7 @@ class Worker:
         run.source.mark_processed(done, result.inferences)
         self._write_live_picture(run, frame, done)
         if result.events:
-            self.recorder.rule_events(run.config.id, frame, result.events)
+            self.recorder.rule_events(run.config.id, frame, result.events, seen=result.observation.detections)
 
     def _report_health(self, now: float) -> None:
         healths = []
