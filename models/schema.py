@@ -187,6 +187,31 @@ class CameraProblem(Base):
     acceptor: Mapped["User | None"] = relationship(foreign_keys=[accepted_by])
 
 
+class Suppression(Base):
+    """Hard-negative memory: an event dismissed as a false detection keeps its camera from raising
+    the same object at the same place (zone, category, box, look) until `expires_at`. Removed when
+    the event is confirmed after all, or by a supervisor."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_camera_expires", "camera_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    zone_name: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    class_name: Mapped[str] = mapped_column(String(64))
+    bbox: Mapped[list] = mapped_column(JSON)  # [x1, y1, x2, y2] camera pixels
+    signature: Mapped[dict] = mapped_column(JSON)  # vision.hard_negatives.Signature.to_dict()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    hits: Mapped[int] = mapped_column(Integer, default=0)  # violations it held back
+    last_hit_at: Mapped[datetime | None]
+
+    creator: Mapped["User | None"] = relationship(foreign_keys=[created_by])
+
+
 class User(Base):
     __tablename__ = "users"
 

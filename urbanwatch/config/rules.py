@@ -55,3 +55,9 @@ class RulesConfig(Section):
 
     encroachment: EncroachmentDefaults = Field(default_factory=EncroachmentDefaults)
     dumping: DumpingDefaults = Field(default_factory=DumpingDefaults)
+    hard_negative_days: float = Field(
+        14, gt=0, le=365, title="Hard-negative memory",
+        description="Days a dismissal as a false detection keeps the camera from raising the same object at "
+        "the same place again (same zone and category, overlapping box, same look); a different object there "
+        "still alerts. A supervisor can remove the suppression earlier; confirming the event removes it.",
+    )
