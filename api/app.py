@@ -22,7 +22,21 @@ from urbanwatch.config.loader import validation_lines
 from .feed_hub import FeedHub
 from .metrics import UrbanwatchCollector
 from .params import RejectNul
-from .routers import areas, audit, auth, cameras, events, evidence, live, media, review, system, users, verify
+from .routers import (
+    areas,
+    audit,
+    auth,
+    cameras,
+    events,
+    evidence,
+    live,
+    media,
+    review,
+    suppressions,
+    system,
+    users,
+    verify,
+)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
@@ -63,7 +77,7 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.state.hub = hub
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(UrbanwatchCollector(app))
-    routers = (auth, evidence, events, review, cameras, areas, users, audit, media, system, live, verify)
+    routers = (auth, evidence, events, review, cameras, suppressions, areas, users, audit, media, system, live, verify)
     for module in routers:
         app.include_router(module.router)
     app.include_router(system.probes)

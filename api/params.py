@@ -30,6 +30,7 @@ def _moment(v: datetime) -> datetime:
 EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Event id")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
 ProblemId = Annotated[int, Path(ge=1, le=MAX_ID, description="Camera problem id")]
+SuppressionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Suppression id")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 

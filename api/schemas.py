@@ -131,6 +131,21 @@ class CameraProblemOut(Out):
     accepted_at: str | None
 
 
+class SuppressionOut(Out):
+    id: int
+    camera_id: str
+    event_id: int = Field(description="The event dismissed as a false detection that made it")
+    zone: str
+    category: str
+    class_name: str
+    bbox: list[float] = Field(description="The dismissed object's box, camera pixels [x1, y1, x2, y2]")
+    created_by: str | None = Field(description="The supervisor who dismissed the event")
+    created_at: str | None
+    expires_at: str | None = Field(description="Until when it holds back the same object at that place")
+    hits: int = Field(description="Violations it held back")
+    last_hit_at: str | None
+
+
 class CameraWithProblemsOut(CameraOut):
     problems: list[CameraProblemOut] = Field(description="Its open problems (camera tampering)")
 

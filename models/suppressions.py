@@ -80,3 +80,7 @@ def record_hits(session: Session, hits: dict[int, tuple[int, datetime]]) -> None
         if s is not None:
             s.hits += count
             s.last_hit_at = last if s.last_hit_at is None else max(s.last_hit_at, last)
+
+
+def get(session: Session, suppression_id: int) -> Suppression | None:
+    return session.get(Suppression, suppression_id)

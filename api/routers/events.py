@@ -17,6 +17,7 @@ from ..deps import DbDep, get_session, get_settings
 from ..params import EventId, IdList, Moment, Offset, refusals
 from ..schemas import EventOut, EventPage, EventsOut, TimelineOut
 from ..security import Principal, client_ip, signed_in, supervisor, wards_asked
+from .suppressions import learn
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=refusals(401, 403, 404))
 
@@ -113,18 +114,22 @@ class BulkReviewBody(ReviewBody):
 
 @router.post("/{event_id}/review", summary="Confirm or dismiss (supervisors)", response_model=EventOut)
 def review_one(event_id: EventId, body: ReviewBody, request: Request, db: DbDep,
-               p: Principal = Depends(supervisor)) -> dict:
+               settings: Settings = Depends(get_settings), p: Principal = Depends(supervisor)) -> dict:
+    """A dismissal as a false detection also teaches the camera (see `suppressions.learn`)."""
     with db.write() as s:
         e = visible_event(s, p, event_id)
+        user = s.get(User, p.user.id)
         try:
-            review(s, e, s.get(User, p.user.id), body.decision, body.reason, body.note, client_ip(request))
+            review(s, e, user, body.decision, body.reason, body.note, client_ip(request))
         except ReviewError as exc:
             raise HTTPException(422, str(exc)) from None
+        learn(s, settings, e, user, client_ip(request))
         return event_to_dict(e)
 
 
 @router.post("/review", summary="Confirm or dismiss many events at once (supervisors)", response_model=EventsOut)
-def review_many(body: BulkReviewBody, request: Request, db: DbDep, p: Principal = Depends(supervisor)) -> dict:
+def review_many(body: BulkReviewBody, request: Request, db: DbDep, settings: Settings = Depends(get_settings),
+                p: Principal = Depends(supervisor)) -> dict:
     """All or nothing: if any event is out of reach or the decision is invalid, none is changed."""
     with db.write() as s:
         user = s.get(User, p.user.id)
@@ -135,5 +140,6 @@ def review_many(body: BulkReviewBody, request: Request, db: DbDep, p: Principal 
                 review(s, e, user, body.decision, body.reason, body.note, client_ip(request))
             except ReviewError as exc:
                 raise HTTPException(422, str(exc)) from None
+            learn(s, settings, e, user, client_ip(request))
             done.append(event_to_dict(e))
     return {"items": done}

@@ -13,6 +13,8 @@ import numpy as np
 
 from streams.video_file import probe, sample_frames
 from vision.detector import YoloDetector
+from vision.hard_negatives import HardNegatives
+from vision.violations import Violation
 
 from ..config import ConfigError, Settings, parse_config
 from ..runtime.build import OPTIONAL_CLASSES, build_analyzer, detector_classes
@@ -103,15 +105,19 @@ def run_clip(
     fps: float = 2.0,
     on_frame: Callable[[float], None] | None = None,
     keep_images: bool = False,
+    memory: HardNegatives | None = None,
+    on_raised: Callable[[Violation, np.ndarray], None] | None = None,
 ) -> ClipResult:
     """Raises EvalError for a clip that does not decode or a zone the configuration refuses;
-    anything else the pipeline raises is a bug and keeps its traceback."""
+    anything else the pipeline raises is a bug and keeps its traceback. `memory`: the camera's
+    hard-negative memory, as a worker follows it; `on_raised` sees each raised violation with its
+    frame (a reviewer's view of the alert)."""
     try:
         settings = clip_settings(gt, base, fps)
     except ConfigError as exc:
         raise EvalError(_config_lines(gt, exc)[0]) from None
     camera = settings.cameras[0]
-    analyzer = build_analyzer(settings, camera)
+    analyzer = build_analyzer(settings, camera, memory=memory)
     info = _decoding(gt, lambda: probe(str(gt.clip_path)))
     dues = {e.id: gt.due(e) for e in gt.events}
     nearest: dict[str, tuple[float, float, np.ndarray]] = {}  # event id -> (|t - due|, t, image)
@@ -124,6 +130,8 @@ def run_clip(
         (result,) = analyse(detector, [FrameJob(analyzer, image, t, (1.0, 1.0))])
         for e in result.events:
             if e.kind == "raised":
+                if on_raised is not None:
+                    on_raised(e.violation, image)
                 if keep_images:
                     images[f"alert:{len(alerts)}"], image_t[f"alert:{len(alerts)}"] = image, t
                 alerts.append(Alert(e.violation.type, e.violation.bbox, t))

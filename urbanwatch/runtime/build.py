@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
+from vision.hard_negatives import HardNegativeGate, HardNegatives
 from vision.permits import GatedRule, Permit, WeeklyHours
 from vision.rules import DumpingRule, SidewalkEncroachmentRule
 from vision.scheduling import DetectionScheduler
@@ -21,15 +22,16 @@ def config_zones(settings: Settings, camera: CameraConfig) -> list[dict]:
              "params": z.params} for z in camera.zones]
 
 
-def build_rule(settings: Settings, z: dict):
-    """A zone's rule, behind its schedule and permits when it has them."""
+def build_rule(settings: Settings, z: dict, memory: HardNegatives | None = None):
+    """A zone's rule, behind its schedule and permits when it has them, and behind the camera's
+    hard-negative memory (`memory`, shared by the camera's rules) when given."""
     rule = _bare_rule(settings, z)
     params = z["params"]
-    if not params.get("schedule") and not params.get("permits"):
-        return rule
-    schedule = WeeklyHours.from_dict(params["schedule"]) if params.get("schedule") else None
-    permits = [Permit.from_dict(p) for p in params.get("permits", [])]
-    return GatedRule(rule, schedule, permits, settings.timezone)
+    if params.get("schedule") or params.get("permits"):
+        schedule = WeeklyHours.from_dict(params["schedule"]) if params.get("schedule") else None
+        permits = [Permit.from_dict(p) for p in params.get("permits", [])]
+        rule = GatedRule(rule, schedule, permits, settings.timezone)
+    return rule if memory is None else HardNegativeGate(rule, memory)
 
 
 def _bare_rule(settings: Settings, z: dict):
@@ -57,13 +59,15 @@ def build_scheduler(settings: Settings, zones: list[dict]) -> DetectionScheduler
     return DetectionScheduler(TilePlanner(det.imgsz, det.max_tiles), [z["polygon"] for z in zones], det.recheck_s)
 
 
-def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] | None = None) -> CameraAnalyzer:
-    """The per-camera chain; zones as stored (default: the camera's configured zones)."""
+def build_analyzer(settings: Settings, camera: CameraConfig, zones: list[dict] | None = None,
+                   memory: HardNegatives | None = None) -> CameraAnalyzer:
+    """The per-camera chain; zones as stored (default: the camera's configured zones); `memory`:
+    the camera's hard-negative memory, when it follows one."""
     zones = config_zones(settings, camera) if zones is None else zones
     return CameraAnalyzer(
         settings.detector.class_to_category(),
         ObjectTracker(fps=camera.detect.fps),
-        [build_rule(settings, z) for z in zones],
+        [build_rule(settings, z, memory) for z in zones],
         build_static(settings),
         build_scheduler(settings, zones),
     )

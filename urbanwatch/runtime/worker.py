@@ -14,7 +14,7 @@ import signal
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 
 import cv2
@@ -26,6 +26,7 @@ from models.cameras import active_zones, update_health, zones_version
 from models.events import active_events, announce_update, end_event, recording_events
 from models.media import MediaStore
 from models.problems import accepted_among, open_problems
+from models.suppressions import live_for, record_hits
 from models.types import from_epoch, utcnow
 from streams.camera import CameraSource
 from streams.health import CameraState
@@ -34,6 +35,7 @@ from vision.analyzer import CameraAnalyzer
 from vision.annotate import encode_jpeg
 from vision.detections import NO_TRACK
 from vision.detector import YoloDetector
+from vision.hard_negatives import HardNegatives, Signature, Suppression
 from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
@@ -71,6 +73,7 @@ class CameraRun:
     failure_logged: float = 0.0
     tampering: TamperWatch | None = None
     paused: bool = False  # the camera was moved: its zones no longer fit, its rules wait
+    memory: HardNegatives = field(default_factory=HardNegatives)  # what reviewers dismissed as false detections
 
     @property
     def clips(self) -> CameraSource:
@@ -151,10 +154,12 @@ class Worker:
         """A camera as stored (its zones, and its events and problems still open), not started yet."""
         zones, ids, version = self._stored_zones(cam.id)
         keep_s = self._keep_s(zones)
-        run = CameraRun(cam, build_source(self.settings, cam, keep_s), build_analyzer(self.settings, cam, zones),
+        memory = HardNegatives()
+        analyzer = build_analyzer(self.settings, cam, zones, memory)
+        run = CameraRun(cam, build_source(self.settings, cam, keep_s), analyzer,
                         interval=1.0 / cam.detect.fps, zones=zones, zones_version=version, next_due=now,
                         recording=build_recording(self.settings, cam, keep_s),
-                        tampering=TamperWatch(cam.id, self.recorder) if cam.tampering else None)
+                        tampering=TamperWatch(cam.id, self.recorder) if cam.tampering else None, memory=memory)
         self.recorder.add_camera(self._camera_info(cam, zones, ids))
         self._restore(run, now)
         return run
@@ -181,7 +186,8 @@ class Worker:
             ended = []
             if not run.paused:  # a paused camera has no rules now: they are built when it resumes
                 old = {json.dumps(z, sort_keys=True): r for z, r in zip(run.zones, run.analyzer.rules, strict=True)}
-                rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z) for z in zones]
+                rules = [old.get(json.dumps(z, sort_keys=True)) or build_rule(self.settings, z, run.memory)
+                         for z in zones]
                 ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
             run.clips.set_keep(self._keep_s(zones))
@@ -191,6 +197,20 @@ class Worker:
             if ended:
                 self.recorder.rule_events(run.config.id, None, ended)
             log.info("%s: %s now has zones %s", self.name, run.config.id, ", ".join(z["name"] for z in zones) or "-")
+
+    def _follow_suppressions(self) -> None:
+        """Suppressions added and removed in the console apply within HEALTH_EVERY_S (one query for
+        all the worker's cameras); what they held back since the last call is counted on them."""
+        hits = {sid: (count, from_epoch(t)) for run in self.runs for sid, (count, t) in run.memory.take_hits().items()}
+        if hits:
+            with self.db.write() as s:
+                record_hits(s, hits)
+        with self.db.session() as s:
+            live = live_for(s, [r.config.id for r in self.runs], utcnow())
+            for run in self.runs:
+                run.memory.set([Suppression(x.id, x.zone_name, x.category, tuple(x.bbox),
+                                            Signature.from_dict(x.signature), x.expires_at.timestamp())
+                                for x in live[run.config.id]])
 
     def _pause_rules(self, run: CameraRun, paused: bool, t: float) -> None:
         """A moved camera's zones no longer fit what it sees: its rules stop (their violations end
@@ -205,7 +225,7 @@ class Worker:
             log.warning("%s: %s moved: its zone rules are paused until the view returns or is accepted",
                         self.name, run.config.id, extra={"camera": run.config.id})
         else:
-            run.analyzer.set_rules([build_rule(self.settings, z) for z in run.zones], t)
+            run.analyzer.set_rules([build_rule(self.settings, z, run.memory) for z in run.zones], t)
             log.info("%s: %s: zone rules resumed", self.name, run.config.id, extra={"camera": run.config.id})
 
     def _follow_acceptance(self, now: float) -> None:
@@ -303,6 +323,10 @@ class Worker:
                         self._follow_zones(now)
                     except Exception:
                         log.exception("%s: could not apply zone changes", self.name)
+                    try:
+                        self._follow_suppressions()
+                    except Exception:
+                        log.exception("%s: could not follow the suppressions", self.name)
                     next_health = now + HEALTH_EVERY_S
                 self.recorder.flush()
                 if prepared:
