@@ -196,6 +196,50 @@ def test_removing_a_suppression_is_for_supervisors_of_the_ward_and_audited(offic
         assert removed.before["event_id"] == office.e1
 
 
+def test_a_worker_follows_the_suppressions_and_counts_their_hits(curb_frames, tmp_path):
+    """What the API stores is what a worker's rules hold back, within one poll; hits go back to the row."""
+    from models import Database, suppressions
+    from urbanwatch.runtime.registry import sync_cameras
+    from urbanwatch.runtime.worker import Worker
+
+    url = f"sqlite:///{tmp_path / 'uw.db'}"
+    clip = shared_path("data/clips/street/vn_cars_parked_at_curb.mp4")
+    settings = parse_config({
+        "storage": {"database_url": url, "media_dir": str(tmp_path / "media")},
+        "detector": {"model": str(shared_path("models/yolov8n_int8.onnx")), "imgsz": 320},
+        "evidence": {"clips": False},
+        "cameras": [{"id": "cam1", "name": "Hàng Bài", "ward": "Bến Thành", "url": str(clip), "tampering": False,
+                     "zones": [{"name": "curb", "kind": "sidewalk", "dwell_s": 3,
+                                "polygon": [[1000, 100], [1600, 100], [1600, 400], [1000, 400]]}]}],
+    }, tmp_path, {})
+    db = Database(url)
+    db.upgrade()
+    sync_cameras(db, settings)
+    worker = Worker(settings, ["cam1"], name="worker-test")
+    run = worker._camera_run(settings.camera("cam1"), 0.0)
+    worker.runs.append(run)
+    assert all(isinstance(r, HardNegativeGate) for r in run.analyzer.rules)
+    worker._follow_suppressions()
+    assert run.memory.suppressions == []
+    event = add_event(db, camera_id="cam1")
+    with db.write() as s:
+        from models.schema import Event
+
+        e = s.get(Event, event)
+        e.bbox = list(E3)  # the white SUV dismissed
+        sid = suppressions.create(s, e, None, signature(curb_frames[50], E3).to_dict(), 14).id
+    worker._follow_suppressions()
+    (held,) = run.memory.suppressions
+    assert held.id == sid and held.zone == "via_he"
+    v = Violation(1, "encroachment", "via_he", "vehicle", "car", E3, 0.8, 3, 0.0, 1.0)
+    assert run.memory.match(v, curb_frames[150], (1.0, 1.0), 1e9) == held
+    worker._follow_suppressions()
+    with db.session() as s:
+        assert suppressions.get(s, sid).hits == 1
+    db.dispose()
+    worker.db.dispose()
+
+
 def _t(iso: str) -> float:
     from datetime import datetime
 
