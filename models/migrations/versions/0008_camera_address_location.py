@@ -14,15 +14,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not a batch: on SQLite a batch copies the table and drops the old one,
+# which other tables' foreign keys to cameras forbid.
 def upgrade() -> None:
-    with op.batch_alter_table('cameras', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('address', sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column('latitude', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('longitude', sa.Float(), nullable=True))
+    op.add_column('cameras', sa.Column('address', sa.String(length=300), nullable=True))
+    op.add_column('cameras', sa.Column('latitude', sa.Float(), nullable=True))
+    op.add_column('cameras', sa.Column('longitude', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cameras', schema=None) as batch_op:
-        batch_op.drop_column('longitude')
-        batch_op.drop_column('latitude')
-        batch_op.drop_column('address')
+    op.drop_column('cameras', 'longitude')
+    op.drop_column('cameras', 'latitude')
+    op.drop_column('cameras', 'address')
