@@ -140,6 +140,7 @@ class SuppressionOut(Out):
     class_name: str
     bbox: list[float] = Field(description="The dismissed object's box, camera pixels [x1, y1, x2, y2]")
     created_by: str | None = Field(description="The supervisor who dismissed the event")
+    created_by_name: str | None = Field(description="Their full name")
     created_at: str | None
     expires_at: str | None = Field(description="Until when it holds back the same object at that place")
     hits: int = Field(description="Violations it held back")

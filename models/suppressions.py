@@ -17,13 +17,15 @@ from .types import utcnow
 def suppression_to_dict(s: Suppression) -> dict:
     return {"id": s.id, "camera_id": s.camera_id, "event_id": s.event_id, "zone": s.zone_name,
             "category": s.category, "class_name": s.class_name, "bbox": [float(v) for v in s.bbox],
-            "created_by": s.creator.username if s.creator is not None else None, "created_at": iso(s.created_at),
+            "created_by": s.creator.username if s.creator is not None else None,
+            "created_by_name": s.creator.display_name if s.creator is not None else None,
+            "created_at": iso(s.created_at),
             "expires_at": iso(s.expires_at), "hits": s.hits, "last_hit_at": iso(s.last_hit_at)}
 
 
 def _audited(s: Suppression) -> dict:
     d = suppression_to_dict(s)
-    d.pop("created_by"), d.pop("hits"), d.pop("last_hit_at")
+    d.pop("created_by"), d.pop("created_by_name"), d.pop("hits"), d.pop("last_hit_at")
     return d
 
 
@@ -45,9 +47,10 @@ def create(session: Session, event: Event, user: User | None, signature: dict, d
     return s
 
 
-def remove(session: Session, s: Suppression, user: User | None, note: str | None = None,
-           ip: str | None = None) -> None:
-    audit.record(session, user, "suppression.remove", "suppression", s.id, _audited(s), None, note=note, ip=ip)
+def remove(session: Session, s: Suppression, user: User | None, because: dict | None = None,
+           note: str | None = None, ip: str | None = None) -> None:
+    """`because`: why, as data (kept as the audit entry's `after`); `note`: a person's words."""
+    audit.record(session, user, "suppression.remove", "suppression", s.id, _audited(s), because, note=note, ip=ip)
     session.delete(s)
     session.flush()
 

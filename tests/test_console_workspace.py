@@ -213,6 +213,27 @@ def test_a_camera_without_signal_shows_on_the_alerts_page(office):
         assert "khung/giây" not in page.inner_text("#camera-grid") and "quá tải" not in page.inner_text("#camera-grid")
 
 
+def test_remembered_false_detections_are_listed_and_forgotten_on_the_camera_page(office):
+    """A dismissal as a false detection teaches the camera; the camera page lists what it holds
+    back, and a supervisor can take it away again."""
+    target = wait_for_events(office, status="unreviewed")[0]
+    review(office, target["id"], "dismiss", reason="false_detection")
+    listed = office.get(f"/api/cameras/{target['camera_id']}/suppressions")
+    assert [s["event_id"] for s in listed] == [target["id"]]
+    with chromium(*SIZES["laptop"]) as browser:
+        page = browser.page()
+        sign_in(page, office, "binh")
+        page.click(".tabs button[data-view=cameras]")
+        card = f".camera-card[data-id='{target['camera_id']}']"
+        memory = page.wait_for_selector(f"{card} .cam-memory:not([hidden])")
+        memory.click()  # open the list
+        assert "Báo sai đã ghi nhớ: 1" in memory.inner_text()
+        screenshot(page, "19-camera-memory")
+        page.click(f"{card} .cam-memory li button")
+        page.wait_for_selector(f"{card} .cam-memory[hidden]", state="attached")
+    assert office.get(f"/api/cameras/{target['camera_id']}/suppressions") == []
+
+
 def visible_text(page) -> str:
     """What a person reads: the visible text, and the labels of controls and pictures."""
     return page.evaluate("""() => {

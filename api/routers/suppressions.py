@@ -49,7 +49,9 @@ def learn(session: Session, settings: Settings, event: Event, user: User, ip: st
         return
     old = suppressions.of_event(session, event.id)
     if old is not None:
-        suppressions.remove(session, old, user, note=f"event {event.id} reviewed again: {event.status}", ip=ip)
+        # why, as data: the console says it in the reader's language
+        suppressions.remove(session, old, user, because={"because": "event_reviewed_again", "event_id": event.id,
+                                                          "status": event.status}, ip=ip)
 
 
 @router.get("/{camera_id}/suppressions", response_model=list[SuppressionOut],

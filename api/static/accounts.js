@@ -148,7 +148,9 @@ export function renderAudit() {
     cell(row, cli ? t("audit.system") : a.display_name);
     cell(row, renderTimelineLabel(a));
     cell(row, `${t("audit." + a.target_type)} ${targetName(a)}`);
-    cell(row, cli ? t("audit.by_cli") : a.note || "");
+    const because = a.after?.because === "event_reviewed_again"
+      ? t("audit.reviewed_again", { id: a.after.event_id, status: t("status." + a.after.status) }) : "";
+    cell(row, cli ? t("audit.by_cli") : a.note || because);
   }
 }
 

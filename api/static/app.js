@@ -4,7 +4,9 @@ import { initAccounts, openAccounts, openAudit, renderAccounts, renderAudit, set
 import * as A from "/static/alerts.js";
 import { api, ApiError, isServerOnline, setCsrf, setServerOnline, whenSignedOut } from "/static/api.js";
 import { areas, loadAreas, visibleAreas } from "/static/areas.js";
-import { cameras, cameraStatus, loadCameras, offlineCameras, renderCameras, troubledCameras } from "/static/cameras.js";
+import {
+  cameras, cameraStatus, loadCameras, loadMemory, offlineCameras, renderCameras, troubledCameras,
+} from "/static/cameras.js";
 import { fmtTime, lang, setLang, t, translatePage } from "/static/i18n.js";
 import { initReview, onReviewKey, openReview, rerenderReview, reviewUpdate, rv } from "/static/review.js";
 import { initZones, openZones } from "/static/zones.js";
@@ -36,7 +38,10 @@ function showView(name) {
   app.view = name;
   for (const v of VIEWS) $(`#${v}-view`).hidden = v !== name;
   for (const b of document.querySelectorAll(".tabs button")) b.setAttribute("aria-selected", String(b.dataset.view === name));
-  if (name === "cameras") renderCameras();
+  if (name === "cameras") {
+    renderCameras();
+    loadMemory().catch(() => {});
+  }
   if (name === "zones") openZones();
   if (name === "review") openReview();
   if (name === "accounts") openAccounts();

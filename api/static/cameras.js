@@ -8,7 +8,7 @@ const $ = (sel) => document.querySelector(sel);
 const STALE_S = 15; // a picture older than this is marked: the camera is not what it shows
 
 export const cameras = { list: new Map(), tz: "Asia/Ho_Chi_Minh", me: null, onChange: () => {}, onZones: () => {},
-  zonesSeen: "" };
+  zonesSeen: "", memory: new Map() };
 
 export async function loadCameras() {
   const list = await api("/api/cameras");
@@ -56,6 +56,46 @@ async function acceptView(cam, problem, button) {
     button.disabled = false;
     button.nextElementSibling.textContent = actionError(e);
   }
+}
+
+// what supervisors taught the camera: false detections held back at that place (hard negatives)
+function renderMemory(card, cam) {
+  const box = card.querySelector(".cam-memory");
+  const list = cameras.memory.get(cam.id) || [];
+  box.hidden = !list.length;
+  box.querySelector("summary").textContent = t("memory.title", { n: list.length });
+  const ul = box.querySelector("ul");
+  ul.replaceChildren();
+  for (const s of list) {
+    const li = document.createElement("li");
+    li.dataset.id = s.id;
+    li.append(t("memory.item", { zone: zoneLabel(cam.id, s.zone), what: t("category." + s.category),
+      by: s.created_by_name || s.created_by || "–", until: fmtTime(s.expires_at, cameras.tz, true), hits: s.hits }));
+    if (["supervisor", "admin"].includes(cameras.me?.role)) {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: t("memory.remove") });
+      b.addEventListener("click", async () => {
+        b.disabled = true;
+        try {
+          await api(`/api/cameras/${encodeURIComponent(cam.id)}/suppressions/${s.id}`, { method: "DELETE" });
+          await loadMemory();
+        } catch (e) {
+          b.disabled = false;
+          li.append(Object.assign(document.createElement("span"), { className: "error", textContent: ` ${actionError(e)}` }));
+        }
+      });
+      li.append(" ", b);
+    }
+    ul.append(li);
+  }
+}
+
+// the suppressions of every camera in scope (the camera page shows them)
+export async function loadMemory() {
+  const ids = [...cameras.list.keys()];
+  const lists = await Promise.all(ids.map((id) => api(`/api/cameras/${encodeURIComponent(id)}/suppressions`)
+    .catch(() => [])));
+  cameras.memory = new Map(ids.map((id, i) => [id, lists[i]]));
+  renderCameras();
 }
 
 function renderProblems(card, cam) {
@@ -129,7 +169,8 @@ export function renderCameras() {
       card.innerHTML = `<div class="frame"><img alt=""><span class="nopic"></span><span class="stale" hidden></span></div>
         <div class="cam-head"><span class="dot"></span><span class="cam-name"></span><span class="cam-state"></span></div>
         <div class="cam-sub"></div><div class="cam-address"><span></span> <a target="_blank" rel="noopener"></a></div>
-        <div class="cam-error" hidden></div><div class="cam-problems" hidden></div>`;
+        <div class="cam-error" hidden></div><div class="cam-problems" hidden></div>
+        <details class="cam-memory" hidden><summary></summary><ul></ul></details>`;
       const img = card.querySelector("img");
       img.addEventListener("error", () => { img.hidden = true; card.querySelector(".nopic").hidden = false; });
       img.addEventListener("load", () => { img.hidden = false; card.querySelector(".nopic").hidden = true; });
@@ -178,6 +219,7 @@ export function renderCameras() {
       }
     }
     renderProblems(card, cam);
+    renderMemory(card, cam);
     card.dataset.problem = (cam.problems || []).some((p) => p.open) ? "yes" : "";
     const last = h.last_frame_at ? h.last_frame_at * 1000 : null;
     const stale = card.querySelector(".stale");

@@ -298,6 +298,13 @@ export const MESSAGES = {
     "detail.original": "Tải bản gốc",
     "tl.event.report": "In phiếu chứng cứ",
     "tl.event.export_original": "Tải bản gốc (không che)",
+    "memory.title": "Báo sai đã ghi nhớ: {n}",
+    "memory.item": "{zone} · {what} · do {by} đánh dấu · hiệu lực đến {until} · đã chặn {hits} lần",
+    "memory.remove": "Bỏ ghi nhớ",
+    "tl.suppression.create": "Ghi nhớ báo sai",
+    "tl.suppression.remove": "Bỏ ghi nhớ báo sai",
+    "audit.suppression": "Ghi nhớ báo sai",
+    "audit.reviewed_again": "Vụ việc #{id} được xét lại: {status}",
   },
   en: {
     "app.subtitle": "Urban order monitoring",
@@ -579,6 +586,13 @@ export const MESSAGES = {
     "detail.original": "Download the original",
     "tl.event.report": "Evidence sheet printed",
     "tl.event.export_original": "Original downloaded (not blurred)",
+    "memory.title": "False detections remembered: {n}",
+    "memory.item": "{zone} · {what} · marked by {by} · until {until} · held back {hits} times",
+    "memory.remove": "Forget",
+    "tl.suppression.create": "False detection remembered",
+    "tl.suppression.remove": "False detection forgotten",
+    "audit.suppression": "Remembered false detections",
+    "audit.reviewed_again": "Incident #{id} reviewed again: {status}",
   },
 };
 
