@@ -8,7 +8,7 @@ import pytest
 
 from urbanwatch.config.camera import ZoneConfig
 from vision.observation import Observation
-from vision.permits import GatedRule, Permit, WeeklyHours
+from vision.permits import Permit, ScheduledRule, WeeklyHours
 from vision.rules import SidewalkEncroachmentRule
 
 from .test_encroachment_rule import CAR, NO_STATIC, ZONE, frame, jitter
@@ -32,11 +32,11 @@ PERMIT = {"number": "125/GP-UBND", "holder": "Nguyễn Thị Lan", "address": "1
           "valid_to": "2026-12-31"}
 
 
-def gated(z: ZoneConfig) -> GatedRule:
+def gated(z: ZoneConfig) -> ScheduledRule:
     p = z.params
     rule = SidewalkEncroachmentRule(ZONE, {"vehicle", "goods"}, 10.0, leave_after_s=5.0)
     schedule = WeeklyHours.from_dict(p["schedule"]) if "schedule" in p else None
-    return GatedRule(rule, schedule, [Permit.from_dict(d) for d in p.get("permits", [])], TZ)
+    return ScheduledRule(rule, schedule, [Permit.from_dict(d) for d in p.get("permits", [])], TZ)
 
 
 def run(rule, t0: float, seconds: float, *objs, fps=1.0):

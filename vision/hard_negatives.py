@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .appearance import look, patch
+from .gated import GatedRule
 from .violations import RuleEvent, Violation
 
 HUE_BINS, SAT_BINS = 16, 4
@@ -135,25 +136,14 @@ class HardNegatives:
         return hits
 
 
-class HardNegativeGate:
+class HardNegativeGate(GatedRule):
     """A zone rule behind its camera's hard-negative memory: the same interface as the rule (as
-    `permits.GatedRule`), with the violations a suppression matches held back. A held one is
+    `gated.GatedRule`), with the violations a suppression matches held back. A held one is
     judged again when its suppression goes (removed, expired): raised then if nothing else holds it."""
 
     def __init__(self, rule, memory: HardNegatives):
-        self.rule = rule
+        super().__init__(rule)
         self.memory = memory
-        self._held: dict[int, int] = {}  # violation id -> suppression id
-        self.type = rule.type
-        self.zone = rule.zone
-
-    @property
-    def use_static(self) -> bool:
-        return getattr(self.rule, "use_static", False)
-
-    @property
-    def active(self) -> list[Violation]:
-        return [v for v in self.rule.active if v.id not in self._held]
 
     def update(self, obs) -> list[RuleEvent]:
         out: list[RuleEvent] = []
@@ -180,6 +170,3 @@ class HardNegativeGate:
                     v.raised_at = obs.t
                     out.append(RuleEvent.of("raised", v))
         return out
-
-    def restore(self, violation: Violation, t: float) -> None:
-        self.rule.restore(violation, t)

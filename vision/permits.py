@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from .gated import GatedRule
 from .geometry import points_in_polygon
 from .violations import RuleEvent, Violation
 
@@ -114,27 +115,15 @@ class Verdict:
     breach: dict | None = None  # not allowed, and a permit covers the place: which, and why
 
 
-class GatedRule:
-    """A zone rule behind its zone's schedule and its permits: the same interface as the rule
-    (the analyzer cannot tell), with the violations that are allowed now held back."""
+class ScheduledRule(GatedRule):
+    """A zone rule behind its zone's schedule and its permits: the violations that are allowed
+    now are held back."""
 
     def __init__(self, rule, schedule: WeeklyHours | None, permits: list[Permit], timezone: str):
-        self.rule = rule
+        super().__init__(rule)
         self.schedule = schedule
         self.permits = permits
         self.tz = ZoneInfo(timezone)
-        self._held: dict[int, Verdict] = {}  # violation id -> why it is held back
-        self.type = rule.type
-        self.zone = rule.zone
-
-    @property
-    def use_static(self) -> bool:
-        return getattr(self.rule, "use_static", False)
-
-    @property
-    def active(self) -> list[Violation]:
-        """The violations raised to the outside (the held ones were never announced)."""
-        return [v for v in self.rule.active if v.id not in self._held]
 
     def judge(self, v: Violation, t: float) -> Verdict:
         local = datetime.fromtimestamp(t, self.tz)
@@ -181,6 +170,3 @@ class GatedRule:
                     del self._held[v.id]
                     out.append(self._announce(v, verdict, obs.t, held=True))
         return out
-
-    def restore(self, violation: Violation, t: float) -> None:
-        self.rule.restore(violation, t)

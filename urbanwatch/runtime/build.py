@@ -5,7 +5,7 @@ from __future__ import annotations
 from streams.camera import CameraSource
 from vision.analyzer import CameraAnalyzer
 from vision.hard_negatives import HardNegativeGate, HardNegatives
-from vision.permits import GatedRule, Permit, WeeklyHours
+from vision.permits import Permit, ScheduledRule, WeeklyHours
 from vision.rules import DumpingRule, SidewalkEncroachmentRule
 from vision.scheduling import DetectionScheduler
 from vision.static_objects import StaticObjectDetector, StaticParams
@@ -30,7 +30,7 @@ def build_rule(settings: Settings, z: dict, memory: HardNegatives | None = None)
     if params.get("schedule") or params.get("permits"):
         schedule = WeeklyHours.from_dict(params["schedule"]) if params.get("schedule") else None
         permits = [Permit.from_dict(p) for p in params.get("permits", [])]
-        rule = GatedRule(rule, schedule, permits, settings.timezone)
+        rule = ScheduledRule(rule, schedule, permits, settings.timezone)
     return rule if memory is None else HardNegativeGate(rule, memory)
 
 
