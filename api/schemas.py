@@ -47,6 +47,9 @@ class EventOut(Out):
     reviewed_at: str | None
     review_reason: str | None
     review_note: str | None
+    review_label: dict | None = Field(
+        description="The reviewer's box [x1, y1, x2, y2] (camera pixels) and class, with who and when; the "
+        "detector's stay in bbox and class_name")
     created_at: str | None
     updated_at: str | None
 

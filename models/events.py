@@ -14,7 +14,7 @@ from .schema import Camera, Event, User
 from .serialize import event_message, iso
 from .types import utcnow
 from .vietnamese import matches
-from .vocabulary import ClipState, DismissReason, EventState, ReviewStatus
+from .vocabulary import ClipState, DismissReason, EventState, LabelClass, ReviewStatus
 
 DECISIONS = {"confirm": ReviewStatus.CONFIRMED, "dismiss": ReviewStatus.DISMISSED}
 
@@ -114,6 +114,24 @@ def review(session: Session, event: Event, user: User, decision: str, reason: st
         event.acknowledged_at, event.acknowledger = event.reviewed_at, user
     audit.record(session, user, f"event.{decision}", "event", event.id, before, _review_state(event),
                  note=event.review_note, ip=ip)
+    announce_update(session, event)
+    return event
+
+
+def set_label(session: Session, event: Event, user: User, bbox: list[float], class_name: str,
+              ip: str | None = None) -> Event:
+    """The reviewer's box and class for the object (the detector's are kept beside them): what
+    the office's own training set is made of. Audited with the label before and after."""
+    if class_name not in LabelClass:
+        raise ReviewError(f"class must be one of {', '.join(LabelClass)}")
+    x1, y1, x2, y2 = bbox
+    w, h = event.frame_width or float("inf"), event.frame_height or float("inf")
+    if not (0 <= x1 < x2 <= w and 0 <= y1 < y2 <= h):
+        raise ReviewError(f"bbox must be [x1, y1, x2, y2] inside the {event.frame_width}x{event.frame_height} picture")
+    before = {"review_label": event.review_label}
+    event.review_label = {"bbox": [round(float(v), 1) for v in bbox], "class_name": class_name, "by": user.username,
+                          "by_name": user.display_name, "at": iso(utcnow())}
+    audit.record(session, user, "event.label", "event", event.id, before, {"review_label": event.review_label}, ip=ip)
     announce_update(session, event)
     return event
 

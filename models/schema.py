@@ -102,6 +102,8 @@ class Event(Base):
     reviewed_at: Mapped[datetime | None]
     review_reason: Mapped[str | None] = mapped_column(String(32))  # false_detection, permitted, duplicate, other
     review_note: Mapped[str | None] = mapped_column(Text)
+    # the reviewer's own box and class (the detector's stay in bbox and class_name): labels to learn from
+    review_label: Mapped[dict | None] = mapped_column(JSON)
     clip: Mapped[str | None] = mapped_column(Text)  # media path of the incident clip
     clip_state: Mapped[str] = mapped_column(String(16), default=ClipState.NONE)  # vocabulary.ClipState
     clip_started_at: Mapped[datetime | None]

@@ -58,6 +58,7 @@ def event_to_dict(e: Event) -> dict:
         "reviewed_at": iso(e.reviewed_at),
         "review_reason": e.review_reason,
         "review_note": e.review_note,
+        "review_label": e.review_label,
         "created_at": iso(e.created_at),
         "updated_at": iso(e.updated_at),
     }

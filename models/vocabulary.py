@@ -38,6 +38,26 @@ class DismissReason(StrEnum):
     OTHER = "other"
 
 
+class LabelClass(StrEnum):
+    """What a reviewer can say an object is: COCO's vehicles and people, and the things of a
+    Vietnamese sidewalk and of dumping that COCO does not have (the learning loop's classes)."""
+
+    CAR = "car"
+    MOTORCYCLE = "motorcycle"
+    BICYCLE = "bicycle"
+    BUS = "bus"
+    TRUCK = "truck"
+    PERSON = "person"
+    STOOL_CHAIR = "stool_chair"
+    TABLE = "table"
+    STALL_CART = "stall_cart"
+    SIGN_BOARD = "sign_board"
+    GOODS = "goods"
+    GARBAGE_BAG = "garbage_bag"
+    GARBAGE_PILE = "garbage_pile"
+    OTHER = "other"
+
+
 class ProblemKind(StrEnum):
     """A camera's tampering problems (vision/tampering.py judges them)."""
 

@@ -234,6 +234,33 @@ def test_remembered_false_detections_are_listed_and_forgotten_on_the_camera_page
     assert office.get(f"/api/cameras/{target['camera_id']}/suppressions") == []
 
 
+def test_a_supervisor_corrects_the_objects_box_and_kind(office):
+    """Labels from review: drawn on the clean snapshot; the detector's box and class are kept."""
+    target = wait_for_events(office)[0]
+    with chromium(*SIZES["laptop"]) as browser:
+        page = browser.page()
+        sign_in(page, office, "binh")
+        page.click(f"li.alert[data-id='{target['id']}'] .camera-name")
+        page.wait_for_function("document.querySelector('#detail-clean').naturalWidth > 0")
+        page.click("#label-start")
+        box = page.locator("#detail-clean").bounding_box()
+        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.4 * box["width"], box["y"] + 0.6 * box["height"], steps=5)
+        page.mouse.up()
+        page.select_option("#label-class", "stool_chair")
+        page.click("#label-save")
+        page.wait_for_selector("#label-message.ok")
+        page.wait_for_selector("#box-reviewer:not([hidden])")
+        assert "Ghế, ghế nhựa" in page.inner_text("#label-now") and "Trần Thị Bình" in page.inner_text("#label-now")
+        screenshot(page, "19-review-label")
+    e = office.get(f"/api/events/{target['id']}")
+    w, h = e["frame_size"]
+    x1, y1, x2, y2 = e["review_label"]["bbox"]
+    assert e["review_label"]["class_name"] == "stool_chair" and e["bbox"] == target["bbox"]
+    assert x1 == pytest.approx(0.2 * w, abs=0.02 * w) and y2 == pytest.approx(0.6 * h, abs=0.02 * h)
+
+
 def visible_text(page) -> str:
     """What a person reads: the visible text, and the labels of controls and pictures."""
     return page.evaluate("""() => {

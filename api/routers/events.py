@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from models import audit, feed
-from models.events import EventFilter, ReviewError, acknowledge, get_event, list_events, review
+from models.events import EventFilter, ReviewError, acknowledge, get_event, list_events, review, set_label
 from models.schema import Event, User
 from models.serialize import event_to_dict, feed_message
-from models.vocabulary import DismissReason, EventState, EventType, ReviewStatus
+from models.vocabulary import DismissReason, EventState, EventType, LabelClass, ReviewStatus
 from urbanwatch.config import Settings
 
 from ..deps import DbDep, get_session, get_settings
@@ -124,6 +124,23 @@ def review_one(event_id: EventId, body: ReviewBody, request: Request, db: DbDep,
         except ReviewError as exc:
             raise HTTPException(422, str(exc)) from None
         learn(s, settings, e, user, client_ip(request))
+        return event_to_dict(e)
+
+
+class LabelBody(BaseModel):
+    bbox: list[float] = Field(min_length=4, max_length=4, description="[x1, y1, x2, y2], camera pixels")
+    class_name: LabelClass = Field(description="What the object is, in the office's classes")
+
+
+@router.put("/{event_id}/label", summary="The reviewer's box and class for the object (supervisors)",
+            response_model=EventOut)
+def label(event_id: EventId, body: LabelBody, request: Request, db: DbDep, p: Principal = Depends(supervisor)) -> dict:
+    with db.write() as s:
+        e = visible_event(s, p, event_id)
+        try:
+            set_label(s, e, s.get(User, p.user.id), body.bbox, body.class_name, client_ip(request))
+        except ReviewError as exc:
+            raise HTTPException(422, str(exc)) from None
         return event_to_dict(e)
 
 

@@ -4,6 +4,7 @@ import { areaLabel, inArea } from "/static/areas.js";
 import { api } from "/static/api.js";
 import { cameras, knowsZone, loadCameras, mapUrl, zoneLabel } from "/static/cameras.js";
 import { DecisionBar } from "/static/decision.js";
+import { cancelLabel, initLabels, showLabels } from "/static/labels.js";
 import { className, fmtTime, lang, t } from "/static/i18n.js";
 
 const PAGE = 50;
@@ -44,6 +45,7 @@ function originalExport(e) {
 
 export function initAlerts() {
   $("#original-form").addEventListener("submit", originalExport);
+  initLabels((ev) => upsert(ev));
   $("#detail-print").addEventListener("click", () => window.print());
   alerts.bar = new DecisionBar($("#decision"), {
     ack: "act-ack", confirm: "act-confirm", dismiss: "act-dismiss", form: "review-form", reason: "review-reason",
@@ -321,6 +323,7 @@ async function showDetail(id) {
   $("#detail-evidence").href = `/api/events/${ev.id}/evidence.zip`;
   $("#detail-report").href = `/api/events/${ev.id}/report.pdf?lang=${lang()}`;
   showClip($("#detail-clip"), $("#detail-recording"), ev);
+  showLabels(ev);
   if (!alerts.bar.bulk) alerts.bar.show([ev]);
   const cam = cameras.list.get(ev.camera_id);
   const map = mapUrl(cam);
@@ -444,7 +447,10 @@ export function onKey(e) {
   else if (key === "x" && alerts.selected && can("supervisor")) {
     pick(alerts.selected, !alerts.picked.has(alerts.selected));
     renderAlert(alerts.events.get(alerts.selected));
-  } else if (e.key === "Escape") alerts.bar.cancel();
+  } else if (e.key === "Escape") {
+    alerts.bar.cancel();
+    cancelLabel();
+  }
   else return;
   e.preventDefault();
 }
