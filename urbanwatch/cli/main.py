@@ -1,5 +1,5 @@
 """`urbanwatch run`, `demo`, `check-config`, `eval` and `export-model`; the other commands are
-registered from `users` and `evidence`."""
+registered from `users`, `evidence` and `dataset`."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
+    from .dataset import dataset_app
     from .evidence import purge, verify
     from .users import areas, users_app
 
     app.add_typer(users_app, name="users")
+    app.add_typer(dataset_app, name="dataset")
     app.command()(areas)
     app.command()(verify)
     app.command()(purge)
