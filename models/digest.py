@@ -136,7 +136,8 @@ CSV_HEADER_VI = ["ngày", "phường/xã", "địa chỉ", "mã camera", "tên c
 TYPE_NAMES_VI = {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"}
 
 
-def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, lang: str = "en") -> list[list]:
+def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, lang: str = "en",
+             zone_labels: dict[tuple[str, str], str] | None = None) -> list[list]:
     """The digest as spreadsheet rows: one per ward, camera, zone and type, wards in Vietnamese
     order, with each ward's address; `lang` "vi" names the types in Vietnamese."""
     rows: dict[tuple, dict] = {}
@@ -147,6 +148,8 @@ def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, la
         r[e.status] += 1
     in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))
     named = TYPE_NAMES_VI if lang == "vi" else {}
+    if lang == "vi" and zone_labels:  # zones as staff know them, not their codes
+        in_order = [((w, c, n, zone_labels.get((c, z), z), t), r) for (w, c, n, z, t), r in in_order]
     return [[day, ward, address(ward, kinds.get(ward), city), cam_id, cam_name, zone, named.get(type_, type_),
              r["events"], r[ReviewStatus.CONFIRMED], r[ReviewStatus.DISMISSED], r[ReviewStatus.UNREVIEWED]]
             for (ward, cam_id, cam_name, zone, type_), r in in_order]

@@ -197,6 +197,26 @@ def test_bulk_actions_say_how_many(office):
     assert all(office.get(f"/api/events/{ev['id']}")["status"] == "dismissed" for ev in items)
 
 
+def test_bulk_on_a_phone_keeps_the_selection_in_view(office):
+    """On a phone the bulk form opens under the list: the picked incidents and "Bỏ chọn" stay."""
+    wait_for_events(office, n=2)
+    with chromium(*SIZES["phone"]) as browser:
+        page = browser.page()
+        sign_in(page, office, "binh")
+        page.wait_for_selector("li.alert >> nth=1")
+        page.check("li.alert >> nth=0 >> .pick")
+        page.check("li.alert >> nth=1 >> .pick")
+        page.click("#bulk-confirm")
+        page.wait_for_selector("#review-form:not([hidden])")
+        assert inside_viewport(page, "#review-submit") and page.is_visible("#bulk-clear")
+        assert "2 vụ việc" in page.inner_text("#decision .decision-target")
+        assert page_does_not_scroll(page)
+        screenshot(page, "19-bulk-phone")
+        page.click("#bulk-clear")
+        page.wait_for_selector("#bulk", state="hidden")
+        assert page.is_hidden("#review-form") or page.is_hidden("#detail-body")
+
+
 def test_a_camera_without_signal_shows_on_the_alerts_page(office):
     with chromium(*SIZES["laptop"]) as browser:
         page = browser.page()

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.areas import kinds_of
 from models.digest import CSV_HEADER, CSV_HEADER_VI, csv_rows, day_events, digest, overview
+from models.schema import Zone
 
 from ..deps import SettingsDep, get_session
 from ..params import Day, refusals
@@ -88,8 +90,10 @@ def daily_digest_csv(
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_HEADER_VI if lang == "vi" else CSV_HEADER)
+    labels = {(z.camera_id, z.name): (z.params or {}).get("label") or z.name
+              for z in session.scalars(select(Zone).where(Zone.camera_id.in_({e.camera_id for e in events})))}
     w.writerows(csv_rows(events, kinds_of(session, {e.ward for e in events}), settings.areas.city, day.isoformat(),
-                         lang))
+                         lang, labels))
     # a byte-order mark, so that Excel reads the Vietnamese names as UTF-8
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="urbanwatch-digest-{day}.csv"'})

@@ -84,6 +84,10 @@ async function change(u, body) {
 
 async function create(e) {
   e.preventDefault();
+  const username = $("#acc-username").value.trim();
+  const fullName = $("#acc-display").value.trim();
+  if (!username || !fullName) return message(t("accounts.needname"));
+  if ($("#acc-password").value.length < 10) return message(t("accounts.shortpassword"));
   const cityWide = $("#acc-citywide").checked;
   const areas = [...$("#acc-areas").selectedOptions].map((o) => o.value);
   if (!cityWide && !areas.length) return message(t("accounts.needarea"));
@@ -127,7 +131,20 @@ function targetName(a) {
   if (a.target_type === "camera") return cameras.list.get(a.target_id)?.name || a.target_id;
   if (a.target_type === "user") return acc.users.find((u) => String(u.id) === a.target_id)?.display_name || a.target_id;
   if (a.target_type === "area") return areaLabel(a.target_id);
+  if (a.target_type === "suppression") {
+    const ev = (a.after || a.before || {}).event_id;
+    return ev ? t("audit.of_event", { id: ev }) : "";
+  }
   return a.target_id;
+}
+
+// what an account change changed: locked, unlocked, the role
+function changed(a) {
+  if (a.action !== "user.update" || !a.before || !a.after) return "";
+  const parts = [];
+  if (a.before.active !== a.after.active) parts.push(t(a.after.active ? "audit.unlocked" : "audit.locked"));
+  if (a.before.role !== a.after.role) parts.push(`${t("role." + a.before.role)} → ${t("role." + a.after.role)}`);
+  return parts.length ? `: ${parts.join(", ")}` : "";
 }
 
 export function renderAudit() {
@@ -146,7 +163,7 @@ export function renderAudit() {
     // "system": done on the server's command line (the command itself stays in the API's record)
     const cli = a.username === "system";
     cell(row, cli ? t("audit.system") : a.display_name);
-    cell(row, renderTimelineLabel(a));
+    cell(row, renderTimelineLabel(a) + changed(a));
     cell(row, `${t("audit." + a.target_type)} ${targetName(a)}`);
     const because = a.after?.because === "event_reviewed_again"
       ? t("audit.reviewed_again", { id: a.after.event_id, status: t("status." + a.after.status) }) : "";

@@ -65,10 +65,13 @@ function saved(events) {
   for (const ev of events) upsert(ev);
   if (bulk) {
     alerts.picked.clear();
+    endBulk();
     rerender();
     notice(t("decision.saved", { n: events.length }));
   }
   countUnreviewed();
+  // the keys go on where the decision was made: the list
+  document.querySelector(`li.alert[data-id="${alerts.selected}"]`)?.focus({ preventScroll: true });
 }
 
 function matches(ev) {
@@ -183,6 +186,14 @@ function query(extra = {}) {
 }
 
 export async function load(reset = true) {
+  const f = alerts.filter;
+  if (f.since && f.until && f.since > f.until) {
+    $("#alerts").replaceChildren();
+    alerts.failed = null;
+    $("#alerts-empty").hidden = false;
+    $("#alerts-empty").textContent = t("filter.badrange");
+    return;
+  }
   if (reset) {
     alerts.offset = 0;
     alerts.found = new Set();
@@ -295,6 +306,7 @@ export function notice(text) {
 export async function select(id, { open = false } = {}) {
   if (id == null) return;
   alerts.selected = id;
+  if (alerts.bar.bulk && !alerts.picked.size) endBulk();
   for (const li of document.querySelectorAll("li.alert")) {
     const on = Number(li.dataset.id) === id;
     li.classList.toggle("selected", on);
@@ -401,13 +413,26 @@ function pickedEvents() {
   return [...alerts.picked].map((id) => alerts.events.get(id)).filter(Boolean);
 }
 
+// the picked incidents decided together: the bar alone (no one incident's pictures), beside the
+// list on a desk and under it on a phone, where the selection stays in view
 function startBulk(decision) {
   if (!alerts.picked.size) return;
   alerts.bar.show(pickedEvents(), { bulk: true });
-  $("#alerts-view").classList.add("has-selection");
+  $("#alerts-view").classList.add("bulk-mode");
+  $("#alerts-view").classList.remove("has-selection");
   $("#detail-empty").hidden = true;
   $("#detail-body").hidden = false;
   alerts.bar.start(decision);
+}
+
+function endBulk() {
+  $("#alerts-view").classList.remove("bulk-mode");
+  const ev = alerts.events.get(alerts.selected);
+  alerts.bar.show([ev].filter(Boolean));
+  if (!ev) {
+    $("#detail-empty").hidden = false;
+    $("#detail-body").hidden = true;
+  }
 }
 
 function pick(id, on) {
@@ -424,13 +449,13 @@ export function updateBulk() {
   $("#bulk-dismiss").textContent = t("action.dismiss_selected", { n });
   if (alerts.bar?.bulk) {
     if (n) alerts.bar.show(pickedEvents(), { bulk: true });
-    else alerts.bar.show([alerts.events.get(alerts.selected)].filter(Boolean));
+    else endBulk();
   }
 }
 
 export function clearPicked() {
   alerts.picked.clear();
-  if (alerts.bar.bulk) alerts.bar.show([alerts.events.get(alerts.selected)].filter(Boolean));
+  if (alerts.bar.bulk) endBulk();
   rerender();
 }
 

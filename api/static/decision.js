@@ -50,6 +50,7 @@ export class DecisionBar {
   render() {
     translatePage(this.root);
     this.root.setAttribute("aria-label", t("decision.region"));
+    this.part.note.setAttribute("aria-label", t("review.note"));
     const p = this.part;
     const one = this.events.length === 1 && !this.bulk ? this.events[0] : null;
     this.root.hidden = !this.events.length;

@@ -57,7 +57,9 @@ async function loadDay() {
   rv.day = $("#review-date").value;
   const since = `${rv.day}T${rv.dayStart}:00`;
   const until = `${addDays(rv.day, 1)}T${rv.dayStart}:00`;
-  $("#review-span").textContent = t("review.span", { day: rv.day, from: since.replace("T", " "), to: until.replace("T", " ") });
+  const words = (day) => day.split("-").reverse().join("/");
+  $("#review-span").textContent = t("review.span", { day: words(rv.day), from: `${rv.dayStart} ${words(rv.day)}`,
+    to: `${rv.dayStart} ${words(addDays(rv.day, 1))}` });
   const q = new URLSearchParams({ since, until, limit: 500 });
   for (const [id, key] of [["#review-area", "area"], ["#review-type", "type"], ["#review-status", "status"]]) {
     if ($(id).value) q.append(key, $(id).value);
@@ -342,7 +344,10 @@ export function onReviewKey(e) {
   else if (e.key === " ") {
     const v = $("#review-clip");
     if (v) v.paused ? v.play() : v.pause();
-  } else if (rv.current >= 0 && rv.bar.onKey(key)) { /* A, C, D */ }
+  } else if (rv.current >= 0 && ["a", "c", "d"].includes(key)) {
+    if ($("#review-view").classList.contains("has-selection") === false) pick(rv.current, { open: true });
+    rv.bar.onKey(key);
+  }
   else if (e.key === "Escape") rv.bar.cancel();
   else return;
   e.preventDefault();
@@ -354,7 +359,10 @@ export function initReview() {
     note: "rv-note", error: "rv-error", submit: "rv-submit", cancel: "rv-cancel",
   }, {
     me: () => alerts.me,
-    saved: (events) => { for (const ev of events) { upsert(ev); reviewUpdate(ev); } },
+    saved: (events) => {
+      for (const ev of events) { upsert(ev); reviewUpdate(ev); }
+      document.querySelector(`.review-row[data-index="${rv.current}"]`)?.focus({ preventScroll: true });
+    },
   });
   for (const id of ["#review-date", "#review-area", "#review-type", "#review-status"]) {
     // the choice made, the keys go back to the list (J/K would otherwise type into the field)

@@ -187,8 +187,13 @@ async function save() {
     ...permitBody(z),
     ...(z.kind === "sidewalk" ? { dwell_s: z.params.dwell_s, objects: z.params.objects } : { unattended_s: z.params.unattended_s }),
   }));
+  const repeated = ed.zones.find((z) => {
+    const numbers = (z.params.permits || []).map((p) => p.number.trim());
+    return numbers.some((n, i) => !n || numbers.indexOf(n) !== i);
+  });
   try {
     if (open) throw new Error(`${open.name}: ${t("zones.hint")}`);
+    if (repeated) throw new Error(t("permits.repeated", { zone: repeated.params.label || repeated.name }));
     const cam = await api(`/api/cameras/${encodeURIComponent(ed.camera.id)}/zones`, { method: "PUT", body });
     cameras.list.set(cam.id, { ...cameras.list.get(cam.id), ...cam });
     $("#zone-message").textContent = t("zones.saved");

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,7 +67,10 @@ class CameraInfo:
     zone_ids: dict[str, int]  # zone name -> stored zone id
     zone_polygons: dict[str, np.ndarray]  # camera pixels
     zone_kinds: dict[str, str]
+    zone_labels: dict[str, str] = field(default_factory=dict)  # zone name -> its display name
 
+
+TYPE_WORDS = {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"}  # as the office writes them
 
 ClipRequester = Callable[[str, str, str, float, float], bool]  # camera, clip id, media path, start, end
 
@@ -192,7 +195,8 @@ class Recorder:
             label += f": {v.class_name} {v.confidence:.2f}"
         header = [
             f"{cam.name} ({cam.id}) · {cam.address}",
-            f"{format_local_time(v.raised_at, self.timezone)} · {v.zone} · {v.type}",
+            f"{format_local_time(v.raised_at, self.timezone)} · {cam.zone_labels.get(v.zone) or v.zone} · "
+            f"{TYPE_WORDS.get(v.type, v.type)}",
         ]
         annotated = annotate(
             frame.image, box, None if poly is None else poly * np.array([sx, sy]), cam.zone_kinds.get(v.zone, ""),

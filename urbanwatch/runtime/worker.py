@@ -172,6 +172,7 @@ class Worker:
             zone_ids=zone_ids,
             zone_polygons={z["name"]: np.asarray(z["polygon"], np.float32) for z in zones},
             zone_kinds={z["name"]: z["kind"] for z in zones},
+            zone_labels={z["name"]: z["params"].get("label") or z["name"] for z in zones},
         )
 
     def _follow_zones(self, now: float) -> None:
