@@ -25,6 +25,7 @@ from models.evidence import Check
 from models.media import MediaStore
 from models.schema import Event, Zone
 from models.types import utcnow
+from models.vocabulary import TYPE_WORDS
 from streams.video_file import stills
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -76,8 +77,6 @@ WORDS = {
         "h": "h", "min": "min", "s": "s",
     },
 }
-TYPES = {"vi": {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"},
-         "en": {"encroachment": "Sidewalk encroachment", "dumping": "Illegal dumping"}}
 STATUSES = {"vi": {"unreviewed": "Chưa xử lý", "confirmed": "Đã xác nhận vi phạm", "dismissed": "Không vi phạm"},
             "en": {"unreviewed": "Not reviewed yet", "confirmed": "Violation confirmed",
                    "dismissed": "Not a violation"}}
@@ -167,7 +166,7 @@ def build(session: Session, event: Event, checks: list[Check], media: MediaStore
     end = event.ended_at
     lasted = ((end or event.raised_at) - event.started_at).total_seconds()
     facts = [
-        (w["act"], TYPES[lang].get(event.type, event.type)),
+        (w["act"], TYPE_WORDS[lang].get(event.type, event.type)),
         (w["object"], f"{what} ({cls}), {w['confidence']} {event.confidence:.0%}"),
         (w["zone"], zone_label(session, event)),
         (w["camera"], f"{cam.name} ({cam.id})" if cam else event.camera_id),

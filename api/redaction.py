@@ -36,7 +36,11 @@ def seen_of(e: Event) -> list[tuple[str, Box]] | None:
 
 
 def _scaled(boxes, sx: float, sy: float):
-    return [(b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy) for b in boxes]
+    return [_scale(b, sx, sy) for b in boxes]
+
+
+def _scale(b, sx: float, sy: float) -> Box:
+    return b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy
 
 
 def picture_redactor(e: Event) -> Callable[[np.ndarray, str], np.ndarray]:
@@ -49,8 +53,7 @@ def picture_redactor(e: Event) -> Callable[[np.ndarray, str], np.ndarray]:
         sx, sy = (w / fw, h / fh) if fw and fh else (1.0, 1.0)
         keep = _scaled(subject_boxes(e), sx, sy)
         seen = seen_of(e) if kind == "snapshot" else None
-        return redact(image, None if seen is None else [(c, b) for c, b in zip(
-            [c for c, _ in seen], _scaled([b for _, b in seen], sx, sy), strict=True)], keep)
+        return redact(image, None if seen is None else [(c, _scale(b, sx, sy)) for c, b in seen], keep)
 
     return apply
 

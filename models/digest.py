@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from .areas import address, label
 from .schema import Event
 from .vietnamese import sort_key
-from .vocabulary import ReviewStatus
+from .vocabulary import TYPE_WORDS, ReviewStatus
 
 
 def day_events(session: Session, start: datetime, end: datetime, wards: list[str] | None) -> list[Event]:
@@ -133,7 +133,6 @@ CSV_HEADER = ["date", "ward", "address", "camera_id", "camera_name", "zone", "ty
 # the same columns for the office's own spreadsheets (the console asks for these)
 CSV_HEADER_VI = ["ngày", "phường/xã", "địa chỉ", "mã camera", "tên camera", "khu vực", "loại vi phạm", "số vụ việc",
                  "đã xác nhận", "không vi phạm", "chưa xử lý"]
-TYPE_NAMES_VI = {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"}
 
 
 def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, lang: str = "en",
@@ -147,7 +146,7 @@ def csv_rows(events: list[Event], kinds: dict[str, str], city: str, day: str, la
         r["events"] += 1
         r[e.status] += 1
     in_order = sorted(rows.items(), key=lambda kv: (sort_key(kv[0][0]), kv[0][1:]))
-    named = TYPE_NAMES_VI if lang == "vi" else {}
+    named = TYPE_WORDS["vi"] if lang == "vi" else {}
     if lang == "vi" and zone_labels:  # zones as staff know them, not their codes
         in_order = [((w, c, n, zone_labels.get((c, z), z), t), r) for (w, c, n, z, t), r in in_order]
     return [[day, ward, address(ward, kinds.get(ward), city), cam_id, cam_name, zone, named.get(type_, type_),

@@ -38,6 +38,11 @@ class DismissReason(StrEnum):
     OTHER = "other"
 
 
+# The two acts in the words the office writes them (snapshot captions, CSV, the evidence sheet).
+TYPE_WORDS = {"vi": {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"},
+              "en": {"encroachment": "Sidewalk encroachment", "dumping": "Illegal dumping"}}
+
+
 class LabelClass(StrEnum):
     """What a reviewer can say an object is: COCO's vehicles and people, and the things of a
     Vietnamese sidewalk and of dumping that COCO does not have (the learning loop's classes)."""

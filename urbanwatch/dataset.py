@@ -10,8 +10,8 @@ dataset card (README.md).
   there (after it came to rest, before the alert ended): the same object, other light and traffic.
 - Split by camera and local day, never by picture: every picture of one incident (and of one
   camera's day) is in the same split, so validation measures new days, not neighbouring frames.
-- `blur`: the heads and plates of people and vehicles that are not the incident's subject blurred
-  (vision/redaction.py); clip frames keep only the subject's region sharp.
+- `blur`: redacted as evidence handed out is (api/redaction.py): the heads and plates of people and
+  vehicles that are not the incident's subject blurred; clip frames keep only the subject sharp.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
+from api.redaction import picture_redactor
 from models import Database
 from models.media import MediaStore
 from models.schema import Event
 from models.vocabulary import DismissReason, LabelClass, ReviewStatus
 from streams.video_file import stills
-from vision.redaction import blur_outside, keep_region, redact
 
 CLASSES = [c.value for c in LabelClass]  # YOLO class ids, in this order
 DETECTOR_TO_LABEL = {"car": "car", "motorcycle": "motorcycle", "bicycle": "bicycle", "bus": "bus", "truck": "truck",
@@ -71,17 +71,6 @@ def _yolo_line(cls: str, box: list[float], w: int, h: int, fw: int, fh: int) -> 
     x1, y1, x2, y2 = box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy
     return (f"{CLASSES.index(cls)} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} "
             f"{(y2 - y1) / h:.6f}")
-
-
-def _blurred(image: np.ndarray, e: Event, still: bool) -> np.ndarray:
-    fw, fh = e.frame_width or image.shape[1], e.frame_height or image.shape[0]
-    sx, sy = image.shape[1] / fw, image.shape[0] / fh
-    keep = [(e.bbox[0] * sx, e.bbox[1] * sy, e.bbox[2] * sx, e.bbox[3] * sy)]
-    if still:
-        return blur_outside(image, keep_region(keep, image.shape[1], image.shape[0]))
-    seen = [(s["category"], (s["box"][0] * sx, s["box"][1] * sy, s["box"][2] * sx, s["box"][3] * sy))
-            for s in (e.details or {}).get("seen", [])] if (e.details or {}).get("seen") is not None else None
-    return redact(image, seen, keep)
 
 
 def _clip_frames(e: Event, media: MediaStore, n: int) -> list[np.ndarray]:
@@ -126,10 +115,12 @@ def export_dataset(db: Database, media: MediaStore, out: Path, timezone: str, *,
             background = e.status == ReviewStatus.DISMISSED and e.review_reason == DismissReason.FALSE_DETECTION
             cls, box = label_of(e)
             split = split_of(e.camera_id, e.raised_at.astimezone(tz).date().isoformat())
-            pictures = [(snap, False)] + [(f, True) for f in _clip_frames(e, media, frames)]
-            for k, (image, still) in enumerate(pictures):
-                if blur:
-                    image = _blurred(image, e, still)
+            # the snapshot is the alert's frame (its bystanders are known); clip frames are other moments
+            pictures = [(snap, "snapshot")] + [(f, "frame") for f in _clip_frames(e, media, frames)]
+            redactor = picture_redactor(e) if blur else None
+            for k, (image, kind) in enumerate(pictures):
+                if redactor is not None:
+                    image = redactor(image, kind)
                 name = f"{e.camera_id}-{e.id}-{k}"
                 cv2.imwrite(str(out / "images" / split / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 h, w = image.shape[:2]

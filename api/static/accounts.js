@@ -1,9 +1,8 @@
 // Accounts and the audit log (admins): who may see which wards, and who did what.
 import { actionError, api } from "/static/api.js";
 import { areaLabel, visibleAreas } from "/static/areas.js";
-import { renderTimelineLabel } from "/static/audit-labels.js";
 import { cameras } from "/static/cameras.js";
-import { fmtTime, t } from "/static/i18n.js";
+import { actionLabel, fmtTime, t } from "/static/i18n.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ROLES = ["operator", "supervisor", "admin"];
@@ -163,7 +162,7 @@ export function renderAudit() {
     // "system": done on the server's command line (the command itself stays in the API's record)
     const cli = a.username === "system";
     cell(row, cli ? t("audit.system") : a.display_name);
-    cell(row, renderTimelineLabel(a) + changed(a));
+    cell(row, actionLabel(a.action, a.after) + changed(a));
     cell(row, `${t("audit." + a.target_type)} ${targetName(a)}`);
     const because = a.after?.because === "event_reviewed_again"
       ? t("audit.reviewed_again", { id: a.after.event_id, status: t("status." + a.after.status) }) : "";

@@ -5,7 +5,7 @@ import { api } from "/static/api.js";
 import { cameras, knowsZone, loadCameras, mapUrl, zoneLabel } from "/static/cameras.js";
 import { DecisionBar } from "/static/decision.js";
 import { cancelLabel, initLabels, showLabels } from "/static/labels.js";
-import { className, fmtTime, lang, t } from "/static/i18n.js";
+import { actionLabel, className, fmtTime, lang, t } from "/static/i18n.js";
 
 const PAGE = 50;
 const $ = (sel) => document.querySelector(sel);
@@ -74,10 +74,18 @@ function saved(events) {
   document.querySelector(`li.alert[data-id="${alerts.selected}"]`)?.focus({ preventScroll: true });
 }
 
+const dayFormat = { tz: null, format: null };
+function localDate(iso) {
+  if (dayFormat.tz !== alerts.tz) {
+    Object.assign(dayFormat, { tz: alerts.tz, format: new Intl.DateTimeFormat("en-CA", { timeZone: alerts.tz }) });
+  }
+  return dayFormat.format.format(new Date(iso)); // YYYY-MM-DD
+}
+
 function matches(ev) {
   const f = alerts.filter;
   // search and dates are the server's to judge; a live event outside the dates is not shown
-  const day = ev.raised_at ? new Intl.DateTimeFormat("en-CA", { timeZone: alerts.tz }).format(new Date(ev.raised_at)) : "";
+  const day = (f.since || f.until) && ev.raised_at ? localDate(ev.raised_at) : "";
   return (!f.type || ev.type === f.type) && (!f.status || ev.status === f.status) &&
     (!f.camera || ev.camera_id === f.camera) && (!f.area || inArea(ev.ward, f.area)) &&
     (!f.since || day >= f.since) && (!f.until || day <= f.until) && (!f.q || alerts.found.has(ev.id));
@@ -380,10 +388,10 @@ export function renderTimeline(ol, timeline) {
   for (const item of timeline) {
     const li = document.createElement("li");
     const who = item.by ? ` – ${item.by_name || item.by}` : "";
-    const extra = item.after?.review_reason ? ` (${t("reason." + item.after.review_reason)})` : "";
     const note = item.note ? `: ${item.note}` : "";
-    const label = item.kind === "event.updated" ? `${t("tl.event.updated")}: ${t("state." + item.state)}` : t("tl." + item.kind);
-    li.textContent = `${fmtTime(item.at, alerts.tz)} ${label}${extra}${who}${note}`;
+    const label = item.kind === "event.updated" ? `${t("tl.event.updated")}: ${t("state." + item.state)}`
+      : actionLabel(item.kind, item.after);
+    li.textContent = `${fmtTime(item.at, alerts.tz)} ${label}${who}${note}`;
     ol.append(li);
   }
 }

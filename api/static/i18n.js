@@ -690,6 +690,15 @@ export function fmtTime(iso, tz, withDate = false) {
   return new Intl.DateTimeFormat(current === "vi" ? "vi-VN" : "en-GB", opts).format(new Date(iso));
 }
 
+// an audited action in words ("Không vi phạm (Báo sai)"), never its code: the event timeline and the
+// audit log say it alike
+export function actionLabel(action, after) {
+  const key = "tl." + action;
+  const label = t(key);
+  const reason = after?.review_reason ? ` (${t("reason." + after.review_reason)})` : "";
+  return (label === key ? action.replace(/[._]/g, " ") : label) + reason;
+}
+
 // a detector's class in words staff use ("ô tô", not "car"); unknown classes keep their name
 export function className(name) {
   if (current === "en") return name; // the detector's own classes are English words

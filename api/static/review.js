@@ -345,7 +345,7 @@ export function onReviewKey(e) {
     const v = $("#review-clip");
     if (v) v.paused ? v.play() : v.pause();
   } else if (rv.current >= 0 && ["a", "c", "d"].includes(key)) {
-    if ($("#review-view").classList.contains("has-selection") === false) pick(rv.current, { open: true });
+    if (!$("#review-view").classList.contains("has-selection")) pick(rv.current, { open: true });
     rv.bar.onKey(key);
   }
   else if (e.key === "Escape") rv.bar.cancel();

@@ -22,7 +22,7 @@ from models.media import MediaStore
 from models.problems import end_problem, raise_problem
 from models.serialize import iso
 from models.types import from_epoch
-from models.vocabulary import ClipState
+from models.vocabulary import TYPE_WORDS, ClipState
 from streams.clips import ClipResult
 from streams.frames import Frame
 from streams.notify import FeedNotifier
@@ -69,8 +69,6 @@ class CameraInfo:
     zone_kinds: dict[str, str]
     zone_labels: dict[str, str] = field(default_factory=dict)  # zone name -> its display name
 
-
-TYPE_WORDS = {"encroachment": "Lấn chiếm vỉa hè", "dumping": "Đổ rác trái phép"}  # as the office writes them
 
 ClipRequester = Callable[[str, str, str, float, float], bool]  # camera, clip id, media path, start, end
 
@@ -196,7 +194,7 @@ class Recorder:
         header = [
             f"{cam.name} ({cam.id}) · {cam.address}",
             f"{format_local_time(v.raised_at, self.timezone)} · {cam.zone_labels.get(v.zone) or v.zone} · "
-            f"{TYPE_WORDS.get(v.type, v.type)}",
+            f"{TYPE_WORDS['vi'].get(v.type, v.type)}",
         ]
         annotated = annotate(
             frame.image, box, None if poly is None else poly * np.array([sx, sy]), cam.zone_kinds.get(v.zone, ""),
