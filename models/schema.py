@@ -334,3 +334,51 @@ class SinkFailure(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DetectorModel(Base):
+    """The model registry: every detector the office has trained or registered, with what it was
+    measured to do. At most one is `live` (workers load it without a restart; none live: the
+    configuration's model); at most one runs in `shadow` beside it on a share of frames."""
+
+    __tablename__ = "detector_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)  # v1, v2, ... in order of registration
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(Text)  # weights as workers load them (under storage.models_dir)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    classes: Mapped[list] = mapped_column(JSON)  # the model's class names, in its order
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # evaluations against the running model
+    trained_from: Mapped[dict] = mapped_column(JSON, default=dict)  # dataset card, base model, epochs, ...
+    state: Mapped[str] = mapped_column(String(16), default="candidate")  # candidate, live, retired
+    shadow_share: Mapped[float | None] = mapped_column(Float)  # share of frames it sees in shadow mode
+    shadow_since: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    promoted_at: Mapped[datetime | None]
+    replaced_id: Mapped[int | None] = mapped_column(ForeignKey("detector_models.id"))  # live before it: rollback
+
+    creator: Mapped["User | None"] = relationship(foreign_keys=[created_by])
+    promoter: Mapped["User | None"] = relationship(foreign_keys=[promoted_by])
+
+
+class ShadowAlert(Base):
+    """A violation a model in shadow mode would have raised (never shown to operators): compared
+    with the live model's events before promotion."""
+
+    __tablename__ = "shadow_alerts"
+    __table_args__ = (Index("ix_shadow_alerts_model_camera", "model_id", "camera_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("detector_models.id", ondelete="CASCADE"))
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    zone_name: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(64))
+    class_name: Mapped[str] = mapped_column(String(64))
+    bbox: Mapped[list] = mapped_column(JSON)
+    started_at: Mapped[datetime]
+    raised_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

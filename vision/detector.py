@@ -49,6 +49,7 @@ class YoloDetector:
         device: str = "cpu",
         classes: Iterable[str] | None = None,
         optional_classes: Iterable[str] = (),
+        learned_classes: Iterable[str] = (),
         iou: float = 0.45,
         threads: int = 0,
     ):
@@ -71,11 +72,16 @@ class YoloDetector:
         if classes is None:
             self.class_ids = None
         else:
+            # A model trained on the office's own classes (`learned_classes`) stands in for the COCO
+            # ones it replaces: it need not know every class asked, only report those it knows.
             wanted = set(classes)
             unknown = wanted - set(by_name)
-            if unknown:
+            learned = set(learned_classes) & set(by_name)
+            if unknown and not learned:
                 raise ValueError(f"model {model} has no class named {', '.join(sorted(unknown))}")
-            wanted |= set(optional_classes) & set(by_name)
+            wanted = (wanted - unknown) | ((set(optional_classes) | learned) & set(by_name))
+            if not wanted:
+                raise ValueError(f"model {model} knows none of the classes asked of it")
             self.class_ids = sorted(by_name[n] for n in wanted)
         self._session = (
             self._onnx_session(path, threads) if path.suffix.lower() == ".onnx" and path.is_file() else None

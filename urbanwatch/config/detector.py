@@ -9,6 +9,12 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     # COCO models give it to the street trees and hedges every sidewalk has.)
     "goods": ["chair", "dining table", "umbrella", "suitcase"],
 }
+# The office's own classes (models/vocabulary.LabelClass), which models trained by `urbanwatch
+# train` know and COCO models do not: always understood, never required of a model.
+LEARNED_CATEGORIES: dict[str, str] = {
+    "stool_chair": "goods", "table": "goods", "stall_cart": "goods", "sign_board": "goods", "goods": "goods",
+    "garbage_bag": "litter", "garbage_pile": "litter",
+}
 
 
 class DetectorConfig(Section):
@@ -62,4 +68,9 @@ class DetectorConfig(Section):
         return v
 
     def class_to_category(self) -> dict[str, str]:
+        """Detector class -> category, for the configured classes and the learned ones."""
+        return {**LEARNED_CATEGORIES, **self.configured_classes()}
+
+    def configured_classes(self) -> dict[str, str]:
+        """The configured classes only: a model that is the configuration's own must know them all."""
         return {cls: cat for cat, classes in self.categories.items() for cls in classes}

@@ -20,6 +20,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "URBANWATCH_DATABASE_URL": ("storage", "database_url"),
     "URBANWATCH_DATA_DIR": ("storage", "data_dir"),
     "URBANWATCH_MEDIA_DIR": ("storage", "media_dir"),
+    "URBANWATCH_MODELS_DIR": ("storage", "models_dir"),
     "URBANWATCH_REDIS_URL": ("storage", "redis_url"),
     "URBANWATCH_HOST": ("server", "host"),
     "URBANWATCH_PORT": ("server", "port"),

@@ -66,10 +66,12 @@ class Settings(Section):
         base = Path((info.context or {}).get("base_dir", "."))
         data_dir = v.data_dir.expanduser()
         media = v.media_dir.expanduser() if v.media_dir else None
+        models = v.models_dir.expanduser() if v.models_dir else None
         return v.model_copy(
             update={
                 "data_dir": (base / data_dir).resolve(),
                 "media_dir": (base / media).resolve() if media else None,
+                "models_dir": (base / models).resolve() if models else None,
             }
         )
 

@@ -29,6 +29,12 @@ class StorageConfig(Section):
         title="Media folder",
         description="Where snapshots and clips are written. Default: <data_dir>/media.",
     )
+    models_dir: Path | None = Field(
+        None,
+        title="Models folder",
+        description="Where the model registry keeps the detectors it promotes (a folder every node "
+        "shares, as media). Default: <data_dir>/models.",
+    )
     redis_url: str | None = Field(
         None,
         title="Redis URL",
@@ -64,3 +70,7 @@ class StorageConfig(Section):
     @property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"

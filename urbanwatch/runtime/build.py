@@ -103,4 +103,9 @@ OPTIONAL_CLASSES = ("person",)  # owners and vetoes, where the model knows peopl
 def detector_classes(settings: Settings) -> set[str]:
     """The detector reports the classes of the configured categories (and OPTIONAL_CLASSES): any
     zone, including one drawn later in the console, can count them."""
-    return set(settings.detector.class_to_category())
+    return set(settings.detector.configured_classes())
+
+
+def learned_classes(settings: Settings) -> set[str]:
+    """The office's own classes (a model from `urbanwatch train` reports them instead of COCO's)."""
+    return set(settings.detector.class_to_category()) - set(settings.detector.configured_classes())
