@@ -31,6 +31,7 @@ from .routers import (
     evidence,
     live,
     media,
+    models_registry,
     review,
     suppressions,
     system,
@@ -77,7 +78,8 @@ def create_app(settings: Settings, db: Database | None = None, poll_s: float | N
     app.state.hub = hub
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(UrbanwatchCollector(app))
-    routers = (auth, evidence, events, review, cameras, suppressions, areas, users, audit, media, system, live, verify)
+    routers = (auth, evidence, events, review, cameras, suppressions, areas, users, audit, models_registry, media,
+               system, live, verify)
     for module in routers:
         app.include_router(module.router)
     app.include_router(system.probes)

@@ -281,3 +281,59 @@ class WorkerOut(Out):
 class MeOut(Out):
     user: UserOut
     csrf_token: str | None
+
+
+class DetectorModelOut(Out):
+    id: int
+    version: int
+    label: str = Field(description="The version as people say it: v3")
+    name: str
+    path: str = Field(description="The weights as workers load them")
+    sha256: str
+    classes: list[str] = Field(description="The model's class names, in its order")
+    metrics: dict = Field(description="Evaluations against the model running then (clips, reviews), and the "
+                                      "shadow comparison kept when shadow mode stopped")
+    trained_from: dict = Field(description="Dataset card, base model, epochs, ...")
+    state: str = Field(description="candidate, live or retired")
+    shadow_share: float | None = Field(description="Share of frames it sees in shadow mode; null: not in shadow")
+    shadow_since: str | None
+    created_at: str | None
+    created_by: str | None
+    created_by_name: str | None
+    promoted_at: str | None
+    promoted_by: str | None
+    promoted_by_name: str | None
+    replaced_id: int | None = Field(description="The model live before it: where a rollback returns")
+
+
+class ConfiguredModelOut(Out):
+    model: str = Field(description="The configuration's detector model file: what workers run while no "
+                                   "registry model is live")
+
+
+class DetectorModelsOut(Out):
+    models: list[DetectorModelOut] = Field(description="Newest first")
+    live: int | None = Field(description="The live model's id; null: workers run the configuration's model")
+    shadow: int | None = Field(description="The id of the model in shadow mode, if any")
+    configured: ConfiguredModelOut
+
+
+class RollbackOut(Out):
+    live: DetectorModelOut | None = Field(description="The model live again; null: the configuration's model")
+
+
+class ShadowComparisonOut(Out):
+    running: bool = Field(description="True: shadow mode is on and the numbers are as of now; false: as it "
+                                      "stood when shadow mode stopped")
+    model: str
+    since: str | None
+    until: str | None
+    share: float | None
+    shadow_alerts: int = Field(description="Alerts the shadow model would have raised")
+    live_events: int = Field(description="Events the live model raised over the same time")
+    agreed: int = Field(description="Raised by both")
+    extra: int = Field(description="Raised by the shadow model only")
+    missed: int = Field(description="Raised by the live model only")
+    missed_by_review: dict[str, int] = Field(description="The missed events by review status")
+    extra_ids: list[int]
+    missed_event_ids: list[int]
