@@ -130,6 +130,10 @@ function targetName(a) {
   if (a.target_type === "camera") return cameras.list.get(a.target_id)?.name || a.target_id;
   if (a.target_type === "user") return acc.users.find((u) => String(u.id) === a.target_id)?.display_name || a.target_id;
   if (a.target_type === "area") return areaLabel(a.target_id);
+  if (a.target_type === "model") {
+    const version = (a.after || a.before || {}).version;
+    return version ? `v${version}` : a.target_id;
+  }
   if (a.target_type === "suppression") {
     const ev = (a.after || a.before || {}).event_id;
     return ev ? t("audit.of_event", { id: ev }) : "";

@@ -1,5 +1,5 @@
 // urbanwatch operator console: sign-in, the status strip, live alerts, the daily review, cameras,
-// zones, and for admins accounts and the audit log.
+// zones, and for admins the detection models, accounts and the audit log.
 import { initAccounts, openAccounts, openAudit, renderAccounts, renderAudit, setAccountsTz } from "/static/accounts.js";
 import * as A from "/static/alerts.js";
 import { api, ApiError, isServerOnline, setCsrf, setServerOnline, whenSignedOut } from "/static/api.js";
@@ -8,12 +8,13 @@ import {
   cameras, cameraStatus, loadCameras, loadMemory, offlineCameras, renderCameras, troubledCameras,
 } from "/static/cameras.js";
 import { fmtTime, lang, setLang, t, translatePage } from "/static/i18n.js";
+import { initModels, openModels, renderModels, setModelsTz } from "/static/models.js";
 import { initReview, onReviewKey, openReview, rerenderReview, reviewUpdate, rv } from "/static/review.js";
 import { initZones, openZones } from "/static/zones.js";
 
 const $ = (sel) => document.querySelector(sel);
 const RANK = { operator: 0, supervisor: 1, admin: 2 };
-const VIEWS = ["alerts", "review", "cameras", "zones", "accounts", "audit"];
+const VIEWS = ["alerts", "review", "cameras", "zones", "models", "accounts", "audit"];
 
 const app = { me: null, ws: null, retry: 1000, lastId: 0, tz: "Asia/Ho_Chi_Minh", timers: [], view: "alerts" };
 
@@ -31,6 +32,7 @@ function applyLang(l) {
     rerenderReview();
     if (app.view === "accounts") renderAccounts();
     if (app.view === "audit") renderAudit();
+    if (app.view === "models") renderModels();
   }
 }
 
@@ -46,6 +48,7 @@ function showView(name) {
   if (name === "review") openReview();
   if (name === "accounts") openAccounts();
   if (name === "audit") openAudit();
+  if (name === "models") openModels();
 }
 
 function applyRole() {
@@ -70,6 +73,7 @@ async function signedIn(me) {
     app.tz = A.alerts.tz = cameras.tz = info.timezone;
     rv.dayStart = info.day_start || rv.dayStart;
     setAccountsTz(info.timezone);
+    setModelsTz(info.timezone);
   } catch (e) { console.warn(e); }
   // the cameras first: the list names each incident's zone by its camera's zones
   await Promise.all([loadAreas().then(fillAreaFilter), loadCameras().catch((e) => console.warn(e))]);
@@ -251,6 +255,7 @@ async function main() {
   initZones();
   initReview();
   initAccounts();
+  initModels();
   applyLang(lang());
   if (!A.alerts.sound) { A.alerts.sound = true; A.toggleSound(); }
   tick();
