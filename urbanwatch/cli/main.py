@@ -25,10 +25,13 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     from .dataset import dataset_app
     from .evidence import purge, verify
+    from .models import models_app, train
     from .users import areas, users_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(dataset_app, name="dataset")
+    app.add_typer(models_app, name="models")
+    app.command()(train)
     app.command()(areas)
     app.command()(verify)
     app.command()(purge)

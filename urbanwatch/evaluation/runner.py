@@ -17,7 +17,7 @@ from vision.hard_negatives import HardNegatives
 from vision.violations import Violation
 
 from ..config import ConfigError, Settings, parse_config
-from ..runtime.build import OPTIONAL_CLASSES, build_analyzer, detector_classes
+from ..runtime.build import OPTIONAL_CLASSES, build_analyzer, detector_classes, learned_classes
 from ..runtime.detection import FrameJob, analyse
 from .ground_truth import GroundTruth
 from .scoring import Alert, Score, score_clip
@@ -93,7 +93,8 @@ def load_detector(settings: Settings, classes: frozenset[str], threads: int = 0)
     det = settings.detector
     try:
         return YoloDetector(det.model, det.imgsz, det.confidence, det.device, classes=sorted(classes),
-                            optional_classes=OPTIONAL_CLASSES, threads=threads)
+                            optional_classes=OPTIONAL_CLASSES, learned_classes=learned_classes(settings),
+                            threads=threads)
     except (FileNotFoundError, ValueError) as exc:
         raise EvalError(str(exc)) from None
 

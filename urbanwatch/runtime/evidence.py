@@ -26,7 +26,8 @@ from .. import __version__
 
 @dataclass(frozen=True)
 class Provenance:
-    """What made the evidence: fixed for a worker's lifetime."""
+    """What makes the evidence; the model changes when the registry promotes another (each event
+    keeps the one that raised it: `detector()`, stored in its details)."""
 
     model: str
     model_sha256: str | None
@@ -36,6 +37,11 @@ class Provenance:
     pre_roll_s: float
     post_roll_s: float
     city: str = "Thành phố Hồ Chí Minh"  # the address in the evidence names the ward and the city
+    model_version: str | None = None  # "v3" from the model registry; None: the configuration's model
+
+    def detector(self) -> dict:
+        return {"model": Path(self.model).name, "model_sha256": self.model_sha256,
+                "model_version": self.model_version, "imgsz": self.imgsz, "confidence": self.confidence}
 
 
 def model_digest(model: str) -> str | None:
@@ -94,8 +100,8 @@ def metadata(session: Session, event: Event, prov: Provenance, media: MediaStore
                   "clip_end": _times(event.clip_ended_at, prov.timezone)},
         "clip": {"state": event.clip_state, "pre_roll_s": prov.pre_roll_s, "post_roll_s": prov.post_roll_s,
                  "video": clip_video(clip) if clip is not None and clip.is_file() else None},
-        "detector": {"model": Path(prov.model).name, "model_sha256": prov.model_sha256, "imgsz": prov.imgsz,
-                     "confidence": prov.confidence},
+        # the model that raised the event (kept with it), not the one running when the package is rewritten
+        "detector": (event.details or {}).get("detector") or prov.detector(),
         "software": {"name": "urbanwatch", "version": __version__},
         "files": [{"kind": f.kind, "path": Path(f.path).name, "sha256": f.sha256, "size": f.size}
                   for f in files_of(session, event.id) if f.kind != "metadata"],

@@ -11,9 +11,11 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 
@@ -39,12 +41,14 @@ from vision.hard_negatives import HardNegatives, Signature, Suppression
 from vision.violations import Violation
 
 from ..config import CameraConfig, Settings
-from .build import OPTIONAL_CLASSES, build_analyzer, build_recording, build_rule, build_source, detector_classes
+from .build import build_analyzer, build_recording, build_rule, build_source
 from .detection import Batch, FrameJob, FrameResult, finish, prepare
 from .detection import run as run_detector
 from .detector_stats import DetectorStats
-from .evidence import Provenance, model_digest, recover_clip, write_package
+from .evidence import Provenance, recover_clip, write_package
+from .model_choice import ModelChoice, configured_model, current_models, load_detector
 from .recorder import CameraInfo, Recorder
+from .shadow import Shadow
 from .tampering import TamperWatch
 
 log = logging.getLogger(__name__)
@@ -93,25 +97,96 @@ class Worker:
         self.db = Database(settings.storage.resolved_database_url)
         self.notifier = FeedNotifier(settings.storage.redis_url)
         det, ev = settings.detector, settings.evidence
-        provenance = Provenance(det.model, model_digest(det.model), det.imgsz, det.confidence, settings.timezone,
-                                ev.pre_roll_s, ev.post_roll_s, settings.areas.city)
+        cpu = det.device == "cpu"
+        self._detector_threads = 1 if cpu else 0
+        self.model, self.detector = self._first_model()
+        provenance = Provenance(self.model.path, self.model.sha256, det.imgsz, det.confidence, settings.timezone,
+                                ev.pre_roll_s, ev.post_roll_s, settings.areas.city, self.model.version)
         self.media = MediaStore(settings.storage.resolved_media_dir)
         self.recorder = Recorder(self.db, self.media, self.notifier, provenance,
                                  self._request_clip if ev.clips else None, worker=name)
         self.detector_stats = DetectorStats(name)
-        # On a CPU, several single-threaded runs of the network at once use the cores better than
-        # one run spread over them (measured: 83 against 50 images/s on 2 cores at 320 pixels).
-        cpu = det.device == "cpu"
-        self.detector = YoloDetector(
-            det.model, det.imgsz, det.confidence, det.device,
-            classes=detector_classes(settings), optional_classes=OPTIONAL_CLASSES, threads=1 if cpu else 0,
-        )
         # One thread more than cores: while one thread holds the interpreter (cropping, planning),
         # the others keep every core in the network (measured: +6 % runs/s on 2 cores).
         threads = min(os.cpu_count() or 1, 4) + 1 if cpu and self.detector.concurrent else 1
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="detector")
         self.pipeline = threads + 4  # batches waiting their turn: a detector thread never waits for Python
         self.runs: list[CameraRun] = []
+        # models change without a restart: loaded beside the running one, then swapped between batches
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
+        self._loading: tuple[str, ModelChoice, Future] | None = None  # ("live" | "shadow", model, load)
+        self._refused: set[tuple[str, str | None]] = set()  # models that would not load: not tried again
+        self._serial = threading.Lock()  # a detector that cannot run in several threads at once
+        self.shadow: Shadow | None = None
+
+    # ------------------------------------------------------------------ models
+    def _load(self, choice: ModelChoice) -> YoloDetector:
+        # On a CPU, several single-threaded runs of the network at once use the cores better than
+        # one run spread over them (measured: 83 against 50 images/s on 2 cores at 320 pixels).
+        detector = load_detector(self.settings, choice, threads=self._detector_threads)
+        detector.warmup()
+        return detector
+
+    def _first_model(self) -> tuple[ModelChoice, YoloDetector]:
+        """The registry's live model; the configuration's if none is live or it will not load (a
+        worker must start even when the promoted file is missing on this node)."""
+        try:
+            choice = current_models(self.db, self.settings)[0]
+        except Exception as exc:  # noqa: BLE001 - a database that is down must not keep the cameras dark
+            log.error("%s: could not read the model registry (%s); running the configured model", self.name, exc)
+            choice = configured_model(self.settings)
+        if choice.version is not None:
+            try:
+                return choice, self._load(choice)
+            except Exception as exc:  # noqa: BLE001
+                log.error("%s: the live model %s (%s) does not load: %s; running the configured model instead",
+                          self.name, choice.version, choice.path, exc)
+                self._refused = {(choice.path, choice.sha256)}
+                choice = configured_model(self.settings)
+        return choice, self._load(choice)
+
+    def _follow_models(self) -> None:
+        """The registry's live and shadow models, followed without a restart: a new one is loaded
+        (and warmed up) in the background while the running one serves, then swapped between batches."""
+        if self._loading is not None:
+            role, choice, future = self._loading
+            if not future.done():
+                return
+            self._loading = None
+            try:
+                detector = future.result()
+            except Exception as exc:  # noqa: BLE001 - a bad file must not stop the cameras
+                self._refused.add((choice.path, choice.sha256))
+                log.error("%s: model %s (%s) does not load: %s; staying with %s", self.name, choice.version,
+                          choice.path, exc, self.model.version or self.model.name)
+                return
+            if role == "live":
+                self._use(choice, detector)
+            else:
+                self.shadow = Shadow(self.settings, choice, detector, self.db, self.name)
+                log.info("%s: shadow model %s on %.0f %% of frames", self.name, choice.version, choice.share * 100)
+            return
+        running, shadow = current_models(self.db, self.settings)
+        if (running.path, running.sha256) != (self.model.path, self.model.sha256):
+            if (running.path, running.sha256) not in self._refused:
+                self._loading = ("live", running, self._loader.submit(self._load, running))
+            return
+        if shadow is None or (shadow.path, shadow.sha256) in self._refused:
+            if self.shadow is not None:
+                log.info("%s: shadow model %s stopped", self.name, self.shadow.choice.version)
+                self.shadow = None
+        elif self.shadow is None or self.shadow.choice != shadow:
+            self._loading = ("shadow", shadow, self._loader.submit(self._load, shadow))
+
+    def _use(self, choice: ModelChoice, detector: YoloDetector) -> None:
+        """From the next batch on, `detector` serves; batches already running finish with the old one.
+        Events raised from now on name the new model in their evidence."""
+        old = self.model
+        self.model, self.detector = choice, detector
+        self.recorder.provenance = replace(self.recorder.provenance, model=choice.path, model_sha256=choice.sha256,
+                                           model_version=choice.version)
+        log.warning("%s: now detecting with %s (%s), was %s", self.name, choice.version or "the configured model",
+                    choice.name, old.version or old.name)
 
     # ------------------------------------------------------------------ clips
     def _keep_s(self, zones: list[dict]) -> float:
@@ -191,6 +266,8 @@ class Worker:
                          for z in zones]
                 ended = run.analyzer.set_rules(rules, now)
             run.zones, run.zones_version = zones, version
+            if self.shadow is not None:
+                self.shadow.zones_changed(run.config.id)
             run.clips.set_keep(self._keep_s(zones))
             if run.analyzer.scheduler is not None:
                 run.analyzer.scheduler.set_zones([z["polygon"] for z in zones])
@@ -299,7 +376,6 @@ class Worker:
         Up to `pipeline` batches are in the detector at once, each in its own thread: while one
         runs, the next is prepared and the one before finished, so the cores are not left idle
         while Python plans tiles or applies rules."""
-        self.detector.warmup()
         self._start_cameras()
         log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
         next_health = 0.0
@@ -328,6 +404,10 @@ class Worker:
                         self._follow_suppressions()
                     except Exception:
                         log.exception("%s: could not follow the suppressions", self.name)
+                    try:
+                        self._follow_models()
+                    except Exception:
+                        log.exception("%s: could not follow the model registry", self.name)
                     next_health = now + HEALTH_EVERY_S
                 self.recorder.flush()
                 if prepared:
@@ -344,6 +424,7 @@ class Worker:
                 except Exception:
                     log.exception("%s: last batch lost", self.name)
             self.pool.shutdown(wait=True)
+            self._loader.shutdown(wait=True, cancel_futures=True)
             for run in self.runs:
                 for source in run.sources:
                     for result in source.stop(timeout=2):  # clips cut short stay, as they are
@@ -374,9 +455,11 @@ class Worker:
         for run in runs:  # frames before the next due one need no decoding
             run.source.wanted_at = run.next_due
         jobs = [FrameJob(run.analyzer, f.image, f.t, f.scale, run.config.id) for run, f in frames]
-        batch = prepare(self.detector, jobs, self._analysis_failed)
+        detector = self.detector  # the whole batch with one model, even if another is swapped in meanwhile
+        batch = prepare(detector, jobs, self._analysis_failed)
         started = time.perf_counter()
-        raw = run_detector(self.detector, batch)
+        with nullcontext() if detector.concurrent else self._serial:
+            raw = run_detector(detector, batch)
         self.detector_stats.observe(time.perf_counter() - started, len(batch.crops) + len(batch.whole))
         return frames, batch, raw
 
@@ -421,6 +504,11 @@ class Worker:
         self._write_live_picture(run, frame, done)
         if result.events:
             self.recorder.rule_events(run.config.id, frame, result.events, seen=result.observation.detections)
+        if self.shadow is not None and not run.paused:
+            try:
+                self.shadow.observe(run.config, run.zones, frame.image, frame.t, frame.scale, self._analysis_failed)
+            except Exception:  # noqa: BLE001 - the candidate's trouble must never touch the live alerts
+                log.exception("%s: shadow model failed on %s", self.name, run.config.id)
 
     def _report_health(self, now: float) -> None:
         healths = []
@@ -439,7 +527,9 @@ class Worker:
                 self.recorder.camera_state(run.config.id, state, at, detail)
                 run.reported = state
         # this worker's figures, reported with each of its cameras
-        writes = {**self.recorder.write_stats().to_dict(), "detector": self.detector_stats.to_dict()}
+        writes = {**self.recorder.write_stats().to_dict(),
+                  "detector": {**self.detector_stats.to_dict(), "model": self.model.to_dict(),
+                               "shadow": self.shadow.choice.to_dict() if self.shadow else None}}
         try:
             with self.db.write() as s:
                 for h in healths:
