@@ -26,16 +26,22 @@ from .test_console_workspace import ALLOWED, latin_words, page_does_not_scroll, 
 CONFIGURED = "/srv/urbanwatch/models/yolov8n_coco.pt"
 ADMIN = ("chief", "Nguyễn Văn An")
 TRAINER = ("trang", "Phạm Thu Trang")
-MODELS = [  # name, file, sha256, classes, metrics, trained_from
+AGAINST = {"model": "yolov8n_coco.pt", "sha256": "9f" * 32}
+MODELS = [  # name, file, sha256, classes, metrics, trained_from (as `urbanwatch train` stores them)
     ("Vỉa hè Quận 1 – tháng 10", "/srv/urbanwatch/models/via-he-q1-t10.pt", "1a" * 32, ["car", "motorcycle"],
-     {"clips": {"candidate": {"f1": 0.81, "precision": 0.8, "recall": 0.82},
-                "running": {"f1": 0.7, "precision": 0.75, "recall": 0.66}}},
-     {"dataset": "q1-2026-10", "epochs": 40, "base_model": "yolov8n.pt"}),
+     {"clips": {"against": AGAINST, "candidate": {"clips": 6, "fps": 2.0, "tp": 9, "fp": 2, "fn": 2, "f1": 0.81,
+                                                  "precision": 0.8, "recall": 0.82, "per_clip": {"curb": 0.8}},
+                "running": {"clips": 6, "fps": 2.0, "tp": 7, "fp": 3, "fn": 4, "f1": 0.7, "precision": 0.75,
+                            "recall": 0.66, "per_clip": {"curb": 0.7}}}},
+     {"dataset": "/srv/urbanwatch/datasets/q1-2026-10", "epochs": 40, "base_model": "yolov8n.pt"}),
     ("Vỉa hè Quận 1 – tháng 11", "/srv/urbanwatch/models/via-he-q1-t11.pt", "2b" * 32,
      ["car", "motorcycle", "stool_chair", "stall_cart"],
-     {"reviews": {"candidate": {"recall": 0.9, "false_alarms": 12, "missed": 3},
-                  "running": {"recall": 0.84, "false_alarms": 20, "missed": 5}}},
-     {"dataset": "q1-2026-11", "epochs": 60, "base_model": "via-he-q1-t10.pt"}),
+     {"reviews": {"dataset": "/srv/urbanwatch/datasets/q1-2026-11", "against": AGAINST,
+                  "candidate": {"pictures": 40, "objects": 52, "found": 47, "recall": 0.9, "false_alarms": 12,
+                                "recall_by_category": {"goods": 0.9}},
+                  "running": {"pictures": 40, "objects": 52, "found": 44, "recall": 0.84, "false_alarms": 20,
+                              "recall_by_category": {"goods": 0.8}}}},
+     {"dataset": "/srv/urbanwatch/datasets/q1-2026-11", "epochs": 60, "base_model": "v1"}),
     ("Rác thải – thử nghiệm", "/srv/urbanwatch/models/rac-thai.pt", "3c" * 32, ["garbage_bag", "garbage_pile"],
      {}, {}),
 ]
@@ -95,11 +101,14 @@ def test_models_page_lists_promotes_and_rolls_back(console):
         text = v1.inner_text()
         assert "Ứng viên" in text and "Phạm Thu Trang" in text and "ô tô · xe máy" in text
         assert "bộ dữ liệu q1-2026-10" in text and "40 vòng huấn luyện" in text and "yolov8n.pt" in text
-        clips = v1.locator("table[data-metric=clips]")
-        assert clips.locator("tbody tr").count() == 3 and "0,81" in clips.inner_text()
-        assert "Tỉ lệ phát hiện" in clips.inner_text() and "Mô hình đang dùng khi đánh giá" in clips.inner_text()
+        clips = v1.locator("table[data-metric=clips]")  # the numbers only: not the per-clip scores
+        assert clips.locator("tbody tr").count() == 8 and "0,81" in clips.inner_text()
+        assert "Tỉ lệ phát hiện" in clips.inner_text()
+        assert "Mô hình đang dùng khi đánh giá (yolov8n_coco.pt)" in clips.inner_text()
         reviews = v2.locator("table[data-metric=reviews]")
-        assert "Cảnh báo sai" in reviews.inner_text() and "12" in reviews.inner_text()
+        assert reviews.locator("tbody tr").count() == 5 and "Cảnh báo sai" in reviews.inner_text()
+        assert "Vật thể tìm thấy" in reviews.inner_text() and "47" in reviews.inner_text()
+        assert "từ mô hình gốc v1" in v2.inner_text()
         assert "ghế, ghế nhựa · quầy hàng, xe đẩy" in v2.inner_text()
         assert "Đang chạy thử song song · 25 %" in v2.inner_text()
         assert v2.locator(".model-compare[data-running=true]").count() == 1
@@ -112,7 +121,7 @@ def test_models_page_lists_promotes_and_rolls_back(console):
         places = page.evaluate("async () => (await (await fetch('/api/areas')).json()).items.map((a) => a.label)")
         names = " ".join([*places, *(m[0] for m in MODELS), *(Path(m[1]).name for m in MODELS),
                           *(m[2][:12] for m in MODELS),
-                          *(str(m[5].get(k, "")) for m in MODELS for k in ("dataset", "base_model")),
+                          *(Path(str(m[5].get(k, ""))).name for m in MODELS for k in ("dataset", "base_model")),
                           Path(CONFIGURED).name, ADMIN[1], TRAINER[1]])
         words = latin_words(visible_text(page)) - (ALLOWED | {"v"} | latin_words(vi_texts) | latin_words(names))
         assert not words, f"English words or raw ids on the Vietnamese models page: {words}"

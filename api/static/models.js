@@ -133,7 +133,7 @@ function trained(tf) {
   const parts = [];
   let ds = tf.dataset;
   if (ds && typeof ds === "object") ds = ds.name || ds.id || ds.path;
-  if (ds) parts.push(t("models.dataset", { name: ds }));
+  if (ds) parts.push(t("models.dataset", { name: fileName(ds) })); // the dataset's folder, not the server's path
   if (typeof tf.epochs === "number") parts.push(t("models.epochs", { n: num(tf.epochs) }));
   const base = tf.base_model || tf.base;
   if (base) parts.push(t("models.base", { name: fileName(base) }));
@@ -159,7 +159,10 @@ function metricTables(metrics) {
     table.append(el("caption", { textContent: word("models.metric_set.", key) }));
     const hr = table.createTHead().insertRow();
     hr.append(el("th", { textContent: t("models.measure") }));
-    for (const s of sides.length ? sides : ["value"]) hr.append(el("th", { textContent: t("models.side." + s) }));
+    const against = isObj(value.against) && value.against.model ? ` (${fileName(value.against.model)})` : "";
+    for (const s of sides.length ? sides : ["value"]) {
+      hr.append(el("th", { textContent: t("models.side." + s) + (s === "running" ? against : "") }));
+    }
     const body = table.createTBody();
     for (const f of fields) {
       const row = body.insertRow();
