@@ -1,14 +1,17 @@
-"""Where events go besides the console: an MQTT broker (home-automation style integrations) and
-webhooks (the office's own case-management software)."""
+"""Where events go besides the console: an MQTT broker (home-automation style integrations),
+webhooks (the office's own case-management software) and a Redis Stream (other systems reading
+the whole feed with consumer groups)."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section, require_unique
+from .storage import REDIS_SCHEMES
 
 TOPIC = re.compile(r"^[A-Za-z0-9_./-]{1,100}$")  # no MQTT wildcards (+ #) in a prefix
 
@@ -60,11 +63,64 @@ class WebhookSink(Section):
         return v
 
 
+class RedisStreamSink(Section):
+    enabled: bool = Field(True, title="Enabled")
+    stream: str = Field(
+        "urbanwatch:feed",
+        pattern=r"^[A-Za-z0-9_.:/-]{1,200}$",
+        title="Stream",
+        description="The Redis Stream (a key) every feed entry is added to, under its feed id (`<id>-0`), with "
+        "the fields type, feed_id and message (the console's JSON). Readers use consumer groups "
+        "(`urbanwatch stream tail`).",
+    )
+    maxlen: int = Field(
+        1_000_000, ge=1, le=1_000_000_000, title="Entries kept",
+        description="The stream is trimmed to about this many entries, oldest first.",
+    )
+    redis_url: str | None = Field(
+        None, title="Redis URL", description="redis://host:6379/0 (or rediss://, unix://). Default: storage.redis_url."
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, v: str | None) -> str | None:
+        if v is not None and (urlsplit(v).scheme not in REDIS_SCHEMES or not (urlsplit(v).netloc or urlsplit(v).path)):
+            raise ValueError("must be a redis://host:6379/0 (or rediss://, unix://) URL")
+        return v
+
+    @property
+    def sink_name(self) -> str:
+        """Names its position in the feed: each stream keeps its own."""
+        return f"redis_stream:{self.stream}"
+
+
+NO_STREAM_REDIS = "sinks.redis_stream.redis_url: required (the stream needs a Redis): set it, or storage.redis_url"
+
+
 class SinksConfig(Section):
     mqtt: MqttSink | None = None
     webhooks: list[WebhookSink] = Field(default_factory=list, max_length=50)
+    redis_stream: RedisStreamSink | None = Field(None, title="Redis Stream")
 
     @model_validator(mode="after")
     def _unique(self) -> SinksConfig:
         require_unique([w.name for w in self.webhooks], "webhook names")
         return self
+
+    def stream_redis_url(self, storage_redis_url: str | None) -> str | None:
+        """The Redis the stream goes to (None: no enabled stream sink); ValueError(NO_STREAM_REDIS) when
+        an enabled one has none, neither its own nor storage.redis_url."""
+        if self.redis_stream is None or not self.redis_stream.enabled:
+            return None
+        url = self.redis_stream.redis_url or storage_redis_url
+        if not url:
+            raise ValueError(NO_STREAM_REDIS)
+        return url
+
+    def problems(self, storage_redis_url: str | None) -> list[str]:
+        """What the whole configuration must say for the sinks to start (one line each)."""
+        try:
+            self.stream_redis_url(storage_redis_url)
+        except ValueError as exc:
+            return [str(exc)]
+        return []

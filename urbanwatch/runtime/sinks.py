@@ -1,7 +1,7 @@
 """Outgoing sinks, each a thread that follows the feed from its own persisted position: events and
-camera status go out in order, a sink that was down (or a broker, or a receiver) catches up with
-nothing lost, and a restart sends nothing twice. A webhook gives a message up, as a dead letter
-admins see, only after its configured attempts."""
+camera status (to the Redis Stream: every feed entry) go out in order, a sink that was down (or a
+broker, or a receiver) catches up with nothing lost, and a restart sends nothing twice. A webhook
+gives a message up, as a dead letter admins see, only after its configured attempts."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from models.areas import expand
 from models.media import MediaStore
 from models.serialize import MEDIA_URL, feed_message
 from models.sinks import advance, give_up, position
+from streams.redis_stream import StreamPublisher
 from streams.sinks import DeliveryError, MqttPublisher, WebhookPoster
 
 from ..config import Settings
-from ..config.sinks import MqttSink, WebhookSink
+from ..config.sinks import MqttSink, RedisStreamSink, WebhookSink
 
 log = logging.getLogger(__name__)
 EVENT_TYPES = ("event.new", "event.updated")
@@ -134,12 +135,28 @@ def webhook_runner(cfg: WebhookSink, db: Database, pause_s: tuple[float, float] 
                       max_attempts=cfg.max_attempts, pause_s=pause_s, on_close=poster.close)
 
 
+def redis_stream_runner(cfg: RedisStreamSink, db: Database, url: str,
+                        pause_s: tuple[float, float] = (1.0, 60.0)) -> SinkRunner:
+    """Every feed entry, in order, under its feed id: a replay (a restart between adding an entry
+    and storing the position) adds nothing twice. Retried until Redis takes it: the order is kept."""
+    publisher = StreamPublisher(url, cfg.stream, cfg.maxlen)
+    return SinkRunner(cfg.sink_name, db, lambda m: publisher.publish(m["id"], m), lambda _m: True,
+                      pause_s=pause_s, on_close=publisher.close)
+
+
 def start_sinks(settings: Settings, db: Database) -> list[SinkRunner]:
     runners = []
     media = MediaStore(settings.storage.resolved_media_dir)
     if settings.sinks.mqtt is not None:
         runners.append(mqtt_runner(settings.sinks.mqtt, db, media))
     runners += [webhook_runner(w, db) for w in settings.sinks.webhooks]
+    try:
+        stream_url = settings.sinks.stream_redis_url(settings.storage.redis_url)
+    except ValueError as exc:  # the configuration's check refuses this before; never start half-configured
+        log.error("sink redis_stream not started: %s", exc)
+        stream_url = None
+    if stream_url is not None:
+        runners.append(redis_stream_runner(settings.sinks.redis_stream, db, stream_url))
     for r in runners:
         r.start()
         log.info("sink %s started", r.sink)
