@@ -44,12 +44,19 @@ class NewEvent:
     clip: str | None = None
     clip_state: str = ClipState.NONE
     clip_started_at: datetime | None = None
+    event_key: str | None = None  # camera/type/zone/object start: stored once, however often written
 
 
 def create_event(session: Session, new: NewEvent) -> Event:
+    """The new event and its feed entry; an event with the same `event_key` already stored is
+    returned as it is (a write retried after its commit was lost announces nothing twice)."""
     camera = session.get(Camera, new.camera_id)
     if camera is None:
         raise ValueError(f"unknown camera {new.camera_id}")
+    if new.event_key is not None:
+        stored = session.scalar(select(Event).where(Event.event_key == new.event_key))
+        if stored is not None:
+            return stored
     entry = feed.append(session, "event.new", {}, camera_id=camera.id, ward=camera.ward)
     event = Event(id=entry.id, ward=camera.ward, **vars(new))
     event.camera = camera

@@ -75,6 +75,7 @@ class Event(Base):
         Index("ix_events_camera_raised", "camera_id", "raised_at"),
         Index("ix_events_status_raised", "status", "raised_at"),
         Index("ix_events_ward_raised", "ward", "raised_at"),
+        Index("uq_events_event_key", "event_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -104,6 +105,9 @@ class Event(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     # the reviewer's own box and class (the detector's stay in bbox and class_name): labels to learn from
     review_label: Mapped[dict | None] = mapped_column(JSON)
+    # camera/type/zone/object start: the same violation stored twice (a write retried after its
+    # commit was lost, a camera taken over) is one event
+    event_key: Mapped[str | None] = mapped_column(String(300))
     clip: Mapped[str | None] = mapped_column(Text)  # media path of the incident clip
     clip_state: Mapped[str] = mapped_column(String(16), default=ClipState.NONE)  # vocabulary.ClipState
     clip_started_at: Mapped[datetime | None]
@@ -382,3 +386,32 @@ class ShadowAlert(Base):
     started_at: Mapped[datetime]
     raised_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class WorkerNode(Base):
+    """A worker process taking part in camera leases, wherever it runs: its heartbeat says it is
+    alive, its capacity (detector images a second, measured) sets its fair share of cameras."""
+
+    __tablename__ = "worker_nodes"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid:index
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    stopping: Mapped[bool] = mapped_column(default=False)  # shutting down: gives its cameras up
+
+
+class CameraLease(Base):
+    """Which worker processes a camera, until when. `token` grows by one each time the camera
+    changes hands: every write for the camera checks it (fencing), so a worker that lost the lease
+    (killed, cut off, paused) can never write for the camera again."""
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    worker_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime | None]
+    acquired_at: Mapped[datetime | None]

@@ -159,5 +159,5 @@ def test_models_are_plain_tables():
     assert {t.name for t in Base.metadata.sorted_tables} == {
         "cameras", "zones", "events", "feed", "camera_status_changes", "users", "sessions", "api_tokens",
         "login_failures", "audit_log", "evidence_files", "areas", "failed_writes", "sink_positions", "sink_failures",
-        "camera_problems", "suppressions", "detector_models", "shadow_alerts"}
+        "camera_problems", "suppressions", "detector_models", "shadow_alerts", "worker_nodes", "camera_leases"}
     assert Camera.__tablename__ == "cameras" and Event.__tablename__ == "events"

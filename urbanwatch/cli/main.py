@@ -26,11 +26,13 @@ def _register_subcommands() -> None:
     from .dataset import dataset_app
     from .evidence import purge, verify
     from .models import models_app, train
+    from .stream import stream_app
     from .users import areas, users_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(dataset_app, name="dataset")
     app.add_typer(models_app, name="models")
+    app.add_typer(stream_app, name="stream")
     app.command()(train)
     app.command()(areas)
     app.command()(verify)
@@ -66,12 +68,51 @@ def run(
     _serve(settings, log_level)
 
 
-def _serve(settings, log_level: str) -> None:
+@app.command()
+def worker(
+    config: ConfigOption = Path("config.yaml"), log_level: LogLevel = "info", log_format: LogFormat = "text"
+) -> None:
+    """Run camera workers only (no web server), on as many machines as needed.
+
+    The workers of every machine share the enabled cameras by leases in the database (PostgreSQL
+    for several machines): each takes a share in proportion to its measured detector speed,
+    renews it every 2 s, and gives cameras up when a machine joins. A machine that dies or is cut
+    off loses its cameras to the others within 15 s, and stops writing for them at once. Stop with
+    SIGTERM or Ctrl-C: its cameras are handed over straight away.
+    """
+    _start_role(config, log_level, log_format, "worker")
+
+
+@app.command()
+def api(
+    config: ConfigOption = Path("config.yaml"), log_level: LogLevel = "info", log_format: LogFormat = "text"
+) -> None:
+    """Run the API and the console only, on one or more machines behind any load balancer.
+
+    Workers run elsewhere (`urbanwatch worker`). Events reach every API server's consoles through
+    the database's feed (and Redis, when storage.redis_url is set). One of the API servers also runs
+    the outgoing sinks and the retention purge; if it stops, another takes them over.
+    """
+    _start_role(config, log_level, log_format, "api")
+
+
+def _start_role(config: Path, log_level: str, log_format: str, role: str) -> None:
+    from ..logs import setup_logging
+
+    settings = load_settings(config)
+    try:
+        setup_logging(log_level, log_format)
+    except ValueError as exc:
+        fail(f"--log-format: {exc}")
+    _serve(settings, log_level, role)
+
+
+def _serve(settings, log_level: str, role: str = "all") -> None:
     """Runs the service until stopped; a refused start is one line and exit 1."""
     from ..runtime.service import StartupError, run_service
 
     try:
-        run_service(settings, log_level)
+        run_service(settings, log_level, role)
     except StartupError as exc:
         fail(str(exc))
 

@@ -27,6 +27,13 @@ class WorkersConfig(Section):
         description="Processes that read cameras and run detection; cameras are shared out among them. "
         "Each process loads the detector once.",
     )
+    leases: bool = Field(
+        False,
+        title="Camera leases",
+        description="Share the cameras out by leases in the database, with the workers of other machines "
+        "(`urbanwatch worker`, always on there): a dead or cut-off worker's cameras move to the others "
+        "within 15 s. Off: this machine's processes split the configured cameras between them.",
+    )
 
 
 class Settings(Section):
@@ -103,6 +110,7 @@ class Settings(Section):
             unknown = [a for a in hook.areas or [] if a not in names]
             if unknown:
                 errors.append(f"sinks.webhooks[{wi}].areas: {', '.join(unknown)} is not a ward, commune or group")
+        errors += self.sinks.problems(self.storage.redis_url)
         if errors:
             raise ValueError("\n".join(errors))
         return self

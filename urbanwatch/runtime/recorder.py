@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +94,19 @@ class Recorder:
         self._event_ids: dict[tuple[str, str, int], int] = {}  # (camera, zone, violation id) -> event id
         self.worker = worker
         self._writes = WriteQueue(self._set_aside)
+        self.fence = None  # a LeaseKeeper where cameras are leased: every write for a camera checks it
+
+    def _token(self, camera_id: str) -> int | None:
+        return self.fence.token(camera_id) if self.fence is not None else None
+
+    @contextmanager
+    def _tx(self, camera_id: str, token: int | None):
+        """A write for `camera_id`, refused (LeaseLost) if the camera changed hands since `token`
+        was taken (when the write was queued): a worker that lost a camera writes nothing for it."""
+        with self.db.write() as s:
+            if self.fence is not None:
+                self.fence.check(s, camera_id, token)
+            yield s
 
     # ------------------------------------------------------------------ inputs
     def add_camera(self, info: CameraInfo) -> None:
@@ -116,8 +130,10 @@ class Recorder:
         self.flush()
 
     def camera_state(self, camera_id: str, state: str, at: float, detail: str | None) -> None:
+        token = self._token(camera_id)
+
         def job() -> bool:
-            with self.db.write() as s:
+            with self._tx(camera_id, token) as s:
                 return record_status_change(s, camera_id, state, from_epoch(at), detail) is not None
 
         self._writes.put(f"status of {camera_id} ({state})", job, supersedable=True)
@@ -132,11 +148,12 @@ class Recorder:
         pictures = {f"{stem}-after.jpg": encode_jpeg(after, 85)}
         if before is not None:
             pictures[f"{stem}-before.jpg"] = encode_jpeg(before, 85)
+        token = self._token(camera_id)
 
         def job() -> bool:
             for path, data in pictures.items():
                 self.media.write(path, data)
-            with self.db.write() as s:
+            with self._tx(camera_id, token) as s:
                 problem = raise_problem(s, camera_id, kind, from_epoch(started_at), from_epoch(raised_at),
                                         f"{stem}-before.jpg" if before is not None else None, f"{stem}-after.jpg",
                                         details)
@@ -150,8 +167,10 @@ class Recorder:
         self.flush()
 
     def problem_ended(self, camera_id: str, kind: str, at: float, reason: str, details: dict) -> None:
+        token = self._token(camera_id)
+
         def job() -> bool:
-            with self.db.write() as s:
+            with self._tx(camera_id, token) as s:
                 return end_problem(s, camera_id, kind, from_epoch(at), reason, details) is not None
 
         self._writes.put(f"end of the {kind} problem on {camera_id}", job)
@@ -235,13 +254,15 @@ class Recorder:
             clip=clip_path if clip_state == ClipState.RECORDING else None,
             clip_state=clip_state,
             clip_started_at=from_epoch(clip_start) if clip_state == ClipState.RECORDING else None,
+            event_key=f"{camera_id}/{v.type}/{v.zone}/{round(v.started_at * 1000)}",
         )
         key = (camera_id, v.zone, v.id)
+        token = self._token(camera_id)
 
         def job() -> bool:
             for path, data in pictures.items():
                 self.media.write(path, data)
-            with self.db.write() as s:
+            with self._tx(camera_id, token) as s:
                 event = create_event(s, new)
                 event_id = event.id
                 record_snapshots(s, self.media, event)
@@ -262,6 +283,8 @@ class Recorder:
                 if event is None:
                     log.warning("clip %s belongs to no stored event", result.path)
                     return False
+                if self.fence is not None:
+                    self.fence.check(s, event.camera_id, self._token(event.camera_id))
                 record_clip(s, self.media, event, result)
                 write_package(s, self.media, event, self.provenance)
                 announce_update(s, event)
@@ -274,11 +297,13 @@ class Recorder:
         return result.path.resolve().relative_to(self.media.root).as_posix()
 
     def _ended_job(self, key: tuple[str, str, int], v: Violation) -> Job:
+        token = self._token(key[0])
+
         def job() -> bool:
             event_id = self._event_ids.get(key)
             if event_id is None:
                 return False
-            with self.db.write() as s:
+            with self._tx(key[0], token) as s:
                 end_event(s, event_id, from_epoch(v.ended_at or time.time()), v.end_reason or "left")
             del self._event_ids[key]
             return True

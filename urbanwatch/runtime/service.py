@@ -13,6 +13,7 @@ from models import Database
 from models.cameras import mask_credentials
 
 from ..config import Settings
+from .duties import Duties
 from .registry import sync_cameras
 from .retention import Purger, PurgeSchedule
 from .sinks import start_sinks
@@ -78,30 +79,67 @@ def prepare_database(settings: Settings) -> Database:
     return db
 
 
-def run_service(settings: Settings, log_level: str = "INFO") -> None:
+ROLES = ("all", "worker", "api")
+
+
+def _start_duties(settings: Settings, db: Database):
+    def start() -> list:
+        purging = PurgeSchedule(Purger(settings, db), settings.retention.purge_every_min * 60)
+        purging.start()
+        return [purging, *start_sinks(settings, db)]
+
+    duties = Duties(settings, start)
+    duties.start()
+    return duties
+
+
+def run_service(settings: Settings, log_level: str = "INFO", role: str = "all") -> None:
+    """`all`: workers, API and duties on this machine (`urbanwatch run`); `worker`: camera workers
+    only, sharing the cameras with every other worker by camera leases (`urbanwatch worker`);
+    `api`: the API and console only, any number behind a load balancer (`urbanwatch api`)."""
     from api.app import create_app
 
-    check_cameras(settings)
-    check_model(settings)
-    check_port(settings.server.host, settings.server.port)
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    if role != "api":
+        check_cameras(settings)
+        check_model(settings)
+    if role != "worker":
+        check_port(settings.server.host, settings.server.port)
     check_redis(settings.storage.redis_url)
     db = prepare_database(settings)
-    supervisor = Supervisor(settings, log_level)
-    supervisor.start()
-    purging = PurgeSchedule(Purger(settings, db), settings.retention.purge_every_min * 60)
-    purging.start()
-    sinks = start_sinks(settings, db)
-    app = create_app(settings, db)
-    app.state.supervisor = supervisor
+    supervisor = None
+    if role != "api":
+        supervisor = Supervisor(settings, log_level, leases=role == "worker" or settings.workers.leases)
+        supervisor.start()
+    duties = _start_duties(settings, db) if role != "worker" else None
     try:
+        if role == "worker":
+            _wait_for_signal()
+            return
+        app = create_app(settings, db)
+        app.state.supervisor = supervisor
         log.info("console at http://%s:%d/", settings.server.host, settings.server.port)
         # proxy_headers off: the API itself decides whose X-Forwarded-For to believe (trusted_proxies)
         uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="warning",
                     ws_ping_interval=20, ws_ping_timeout=20, proxy_headers=False)
     finally:
-        log.info("stopping workers")
-        for sink in sinks:
-            sink.stop()
-        purging.stop()
-        supervisor.stop()
+        if duties is not None:
+            duties.stop()
+        if supervisor is not None:
+            log.info("stopping workers")
+            supervisor.stop()
         db.dispose()
+
+
+def _wait_for_signal() -> None:
+    """Until SIGTERM (systemd stop) or Ctrl-C."""
+    import signal
+    import threading
+
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    log.info("worker node running; stop with SIGTERM or Ctrl-C")
+    while not done.wait(1.0):
+        pass

@@ -37,13 +37,17 @@ class _Slot:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, log_level: str = "INFO"):
+    def __init__(self, settings: Settings, log_level: str = "INFO", leases: bool = False):
+        """`leases`: the worker processes share the cameras out by camera leases, with the workers of
+        every other machine (`urbanwatch worker`); without, this machine's processes split them."""
         self.settings = settings
         self.log_level = log_level
+        self.leases = leases
         self._ctx = mp.get_context("spawn")  # no forked threads, sockets or model state
         self._halt = threading.Event()
         ids = [c.id for c in settings.cameras if c.enabled]
-        self.slots = [_Slot(i, group) for i, group in enumerate(assign_cameras(ids, settings.workers.processes))]
+        groups = [ids] * settings.workers.processes if leases else assign_cameras(ids, settings.workers.processes)
+        self.slots = [_Slot(i, group) for i, group in enumerate(groups)]
         self._thread: threading.Thread | None = None
         self._settings_data = settings.model_dump(mode="json")
 
@@ -59,14 +63,15 @@ class Supervisor:
         listen, tell = self._ctx.Pipe(duplex=False)
         p = self._ctx.Process(
             target=worker_main,
-            args=(slot.index, slot.camera_ids, self._settings_data, listen, self.log_level),
+            args=(slot.index, slot.camera_ids, self._settings_data, listen, self.log_level, self.leases),
             name=f"worker-{slot.index}",
             daemon=False,
         )
         p.start()
         listen.close()
         slot.process, slot.stop, slot.started_at = p, tell, time.time()
-        log.info("worker-%d started (pid %d) for %s", slot.index, p.pid, ", ".join(slot.camera_ids))
+        log.info("worker-%d started (pid %d) for %s%s", slot.index, p.pid, "a leased share of " if self.leases else "",
+                 ", ".join(slot.camera_ids))
 
     def _watch(self) -> None:
         while not self._halt.wait(0.5):

@@ -46,6 +46,7 @@ from .detection import Batch, FrameJob, FrameResult, finish, prepare
 from .detection import run as run_detector
 from .detector_stats import DetectorStats
 from .evidence import Provenance, recover_clip, write_package
+from .leasing import LeaseKeeper, worker_id
 from .model_choice import ModelChoice, configured_model, current_models, load_detector
 from .recorder import CameraInfo, Recorder
 from .shadow import Shadow
@@ -90,7 +91,10 @@ class CameraRun:
 
 
 class Worker:
-    def __init__(self, settings: Settings, camera_ids: list[str], name: str = "worker"):
+    def __init__(self, settings: Settings, camera_ids: list[str], name: str = "worker", leases: bool = False,
+                 index: int = 0):
+        """`camera_ids`: the cameras it serves; with `leases`, those it may serve: it takes its fair
+        share of them from the camera leases, and gives them up and takes others as workers come and go."""
         self.settings = settings
         self.name = name
         self.cameras = [settings.camera(cid) for cid in camera_ids]
@@ -118,6 +122,21 @@ class Worker:
         self._refused: set[tuple[str, str | None]] = set()  # models that would not load: not tried again
         self._serial = threading.Lock()  # a detector that cannot run in several threads at once
         self.shadow: Shadow | None = None
+        self.keeper: LeaseKeeper | None = None
+        if leases:
+            self.keeper = LeaseKeeper(self.db, worker_id(index), [c.id for c in self.cameras if c.enabled],
+                                      self._measure_capacity())
+            self.recorder.fence = self.keeper
+            self.name = f"{name} ({self.keeper.worker})"
+
+    def _measure_capacity(self) -> float:
+        """Detector images a second on this machine: a worker's fair share of cameras follows it."""
+        size = self.settings.detector.imgsz
+        images = [np.zeros((size, size, 3), np.uint8)] * 2
+        started = time.perf_counter()
+        for _ in range(2):
+            self.detector.detect(images)
+        return round(4 / max(1e-3, time.perf_counter() - started), 2)
 
     # ------------------------------------------------------------------ models
     def _load(self, choice: ModelChoice) -> YoloDetector:
@@ -216,14 +235,43 @@ class Worker:
             return zones, {z.name: z.id for z in rows}, version
 
     def _start_cameras(self) -> None:
-        now = time.time()
+        if self.keeper is not None:
+            return  # leased cameras start as their leases are taken (_follow_leases)
         for cam in self.cameras:
-            if not cam.enabled:
+            if cam.enabled:
+                self._start_camera(cam)
+
+    def _start_camera(self, cam: CameraConfig) -> None:
+        run = self._camera_run(cam, time.time())
+        for source in run.sources:
+            source.start()
+        self.runs.append(run)
+
+    def _stop_camera(self, camera_id: str) -> None:
+        """The camera is another worker's now: stop reading it. What was still in flight for it is
+        refused at write time (its lease token is gone); its open events stay open for the new holder."""
+        run = next((r for r in self.runs if r.config.id == camera_id), None)
+        if run is None:
+            return
+        self.runs.remove(run)
+        for source in run.sources:
+            for result in source.stop(timeout=2):
+                self.recorder.clip_finished(result)
+        self.recorder.cameras.pop(camera_id, None)
+        if self.shadow is not None:
+            self.shadow.zones_changed(camera_id)
+
+    def _follow_leases(self) -> None:
+        step = self.keeper.step()
+        for cid in step.lost:
+            self._stop_camera(cid)
+        for cid in step.gained:
+            if any(r.config.id == cid for r in self.runs):
                 continue
-            run = self._camera_run(cam, now)
-            for source in run.sources:
-                source.start()
-            self.runs.append(run)
+            try:
+                self._start_camera(self.settings.camera(cid))
+            except Exception:  # noqa: BLE001 - one camera that will not start must not stop the others
+                log.exception("%s: could not start camera %s", self.name, cid)
 
     def _camera_run(self, cam: CameraConfig, now: float) -> CameraRun:
         """A camera as stored (its zones, and its events and problems still open), not started yet."""
@@ -338,7 +386,7 @@ class Worker:
         """Events still active from before a restart: the rules remember them instead of alerting
         again; events of zones that are gone are ended. Clips a stopped worker left half-written
         are kept as they are (they play up to their last fragment) and hashed."""
-        with self.db.write() as s:
+        with self.recorder._tx(run.config.id, self.recorder._token(run.config.id)) as s:
             for e in recording_events(s, run.config.id):
                 recover_clip(s, self.media, e)
                 write_package(s, self.media, e, self.recorder.provenance)
@@ -349,7 +397,7 @@ class Worker:
         restored = []
         for e in events:
             if e.zone_name not in zones:
-                with self.db.write() as s:
+                with self.recorder._tx(run.config.id, self.recorder._token(run.config.id)) as s:
                     end_event(s, e.id, utcnow(), "zone_removed")
                 continue
             v = Violation(
@@ -392,6 +440,8 @@ class Worker:
                     if started is not None:
                         inflight.append(started)
                         prepared = True
+                if self.keeper is not None and self.keeper.due():
+                    self._follow_leases()
                 if now >= next_health:
                     self._collect_clips(now)
                     self._report_health(now)
@@ -431,6 +481,8 @@ class Worker:
                         self.recorder.clip_finished(result)
             self._report_health(time.time())
             self.recorder.flush()
+            if self.keeper is not None:
+                self.keeper.release()
             if self.recorder.pending:
                 log.error("%s: %d writes could not be stored before exit", self.name, self.recorder.pending)
             self.notifier.close()
@@ -533,13 +585,16 @@ class Worker:
         try:
             with self.db.write() as s:
                 for h in healths:
-                    update_health(s, h.camera_id, {**h.to_dict(), **writes}, from_epoch(now))
+                    if self.keeper is not None:
+                        self.keeper.check(s, h.camera_id, self.keeper.token(h.camera_id))
+                    update_health(s, h.camera_id, {**h.to_dict(), **writes, "worker": self.name},
+                                  from_epoch(now))
         except Exception as exc:
             log.warning("%s: could not store camera health: %s", self.name, exc)
 
 
 def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop: Connection,
-                log_level: str = "INFO") -> None:
+                log_level: str = "INFO", leases: bool = False) -> None:
     """Entry point of a worker process (spawned)."""
     from ..logs import setup_logging
 
@@ -547,4 +602,4 @@ def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop: Co
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(log_level)
     settings = Settings.model_validate(settings_data)
-    Worker(settings, camera_ids, name=f"worker-{index}").run(stop)
+    Worker(settings, camera_ids, name=f"worker-{index}", leases=leases, index=index).run(stop)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
 
+from models.leases import LeaseLost
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], bool]  # True when it announced something on the feed
@@ -74,6 +76,7 @@ class WriteQueue:
         self._retrying: str | None = None
         self._failed = 0
         self._dropped = 0
+        self.fenced = 0  # refused: the camera had changed hands (not an error, not retried)
 
     def put(self, what: str, job: Job, *, supersedable: bool = False) -> None:
         if len(self._writes) >= self._limit and not self._make_room():
@@ -101,6 +104,11 @@ class WriteQueue:
             w = self._writes[0]
             try:
                 announced |= bool(w.job())
+            except LeaseLost as error:  # another worker has the camera now: its writes are its own
+                self._writes.popleft()
+                self.fenced += 1
+                log.warning("not storing %s: %s", w.what, error)
+                continue
             except Exception as error:  # noqa: BLE001 - sorted below: retried or set aside, never lost silently
                 if is_transient(error):
                     self._retry_at = self._clock() + self._pause

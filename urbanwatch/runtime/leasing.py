@@ -1,0 +1,104 @@
+"""A worker's side of camera leases (models/leases.py): one balancing step every few seconds, the
+fencing check every write for a camera makes, and self-fencing: a worker that cannot reach the
+database to renew stops its cameras before its leases can expire, so that when another worker
+takes them over, nobody is still processing them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from models import Database
+from models.leases import Held, LeaseLost, balance, check, release_all
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 10.0  # a dead or cut-off worker's cameras move after this (plus one step)
+STEP_S = 2.0  # how often a worker renews, gives up and takes
+SAFETY_S = 3.0  # stop processing this long before the leases could expire unseen
+
+
+def worker_id(index: int) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{index}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Step:
+    gained: list[str]
+    lost: list[str]
+
+
+class LeaseKeeper:
+    def __init__(self, db: Database, worker: str, cameras: list[str], capacity: float,
+                 lease_s: float = LEASE_S, step_s: float = STEP_S, safety_s: float = SAFETY_S,
+                 clock=time.monotonic):
+        self.db, self.worker, self.cameras, self.capacity = db, worker, list(cameras), capacity
+        self.lease_s, self.step_s, self.safety_s, self.clock = lease_s, step_s, safety_s, clock
+        self.tokens: dict[str, int] = {}
+        self.renewed = clock()  # when the leases were last renewed (local clock: no skew)
+        self.next_step = 0.0
+        self.last: Held | None = None
+        self.unreachable: str | None = None
+
+    def due(self) -> bool:
+        return self.clock() >= self.next_step
+
+    def step(self) -> Step:
+        """Renew, give up, take; on a database that does not answer, self-fence in time."""
+        self.next_step = self.clock() + self.step_s
+        started = self.clock()
+        try:
+            with self.db.write() as s:
+                held = balance(s, self.worker, self.cameras, self.tokens, utcnow(), self.lease_s,
+                               socket.gethostname(), os.getpid(), self.capacity)
+        except Exception as exc:  # noqa: BLE001 - any failure to renew counts the same
+            if self.unreachable is None:
+                log.error("%s: cannot renew camera leases: %s", self.worker, str(exc).splitlines()[0])
+            self.unreachable = str(exc).splitlines()[0][:300]
+            if self.tokens and self.clock() - self.renewed > self.lease_s - self.safety_s:
+                lost = sorted(self.tokens)
+                log.error("%s: leases not renewed for %.0f s: stopping %s before they expire", self.worker,
+                          self.clock() - self.renewed, ", ".join(lost))
+                self.tokens = {}
+                return Step([], lost)
+            return Step([], [])
+        if self.unreachable is not None:
+            log.info("%s: database reachable again", self.worker)
+            self.unreachable = None
+        self.renewed = started  # the leases run from the start of the step, not its end
+        self.last = held
+        old = self.tokens
+        self.tokens = dict(held.tokens)
+        gained = [c for c in held.tokens if c not in old or old[c] != held.tokens[c]]
+        lost = [c for c in old if c not in held.tokens or old[c] != held.tokens[c]]
+        if gained or lost:
+            log.info("%s: cameras %s; share %d of %d workers%s%s", self.worker, len(self.tokens), held.share,
+                     held.workers, f"; took {', '.join(gained)}" if gained else "",
+                     f"; gave up {', '.join(lost)}" if lost else "")
+        return Step(gained, lost)
+
+    def token(self, camera_id: str) -> int | None:
+        return self.tokens.get(camera_id)
+
+    def check(self, session: Session, camera_id: str, token: int | None) -> None:
+        """In the write's transaction: this worker still holds the camera, with `token`."""
+        if token is None:
+            raise LeaseLost(f"camera {camera_id} is not this worker's")
+        check(session, camera_id, self.worker, token)
+
+    def release(self) -> None:
+        """On shutdown: the cameras are free at once for the other workers."""
+        try:
+            with self.db.write() as s:
+                release_all(s, self.worker, utcnow())
+        except Exception as exc:  # noqa: BLE001 - they expire by themselves then
+            log.warning("%s: could not give the leases up (%s); they expire in %.0f s", self.worker, exc,
+                        self.lease_s)
+        self.tokens = {}
