@@ -12,6 +12,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A database out of reach (a cut link, not a refused connection) is noticed in seconds, not after
+# the kernel's 15 minutes of retransmissions: a worker must renew its camera leases or stop in time.
+PG_LINK = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+           "keepalives_count": 2, "tcp_user_timeout": 4000}
 
 
 def _sqlite_engine(url) -> Engine:
@@ -45,7 +49,7 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
+            self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=PG_LINK)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(uw_write=True), expire_on_commit=False)
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 10.0  # a dead or cut-off worker's cameras move after this (plus one step)
+LEASE_S = 8.0  # a dead or cut-off worker's cameras move after this (plus one step): within 15 s
 STEP_S = 2.0  # how often a worker renews, gives up and takes
 SAFETY_S = 3.0  # stop processing this long before the leases could expire unseen
 
@@ -46,6 +48,34 @@ class LeaseKeeper:
         self.next_step = 0.0
         self.last: Held | None = None
         self.unreachable: str | None = None
+        self._changes: deque[Step] = deque()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # A thread of its own: the worker's loop may wait on the database (a cut link holds each call
+    # for seconds), but renewing, and stopping in time when it cannot, must not wait behind it.
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="leases", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._halt.is_set():
+            step = self.step()
+            if step.gained or step.lost:
+                self._changes.append(step)
+            self._halt.wait(max(0.0, self.next_step - self.clock()))
+
+    def changes(self) -> list[Step]:
+        """Changes since the last call, in order, for the worker's loop to apply."""
+        out = []
+        while self._changes:
+            out.append(self._changes.popleft())
+        return out
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(self.step_s + 10)
 
     def due(self) -> bool:
         return self.clock() >= self.next_step

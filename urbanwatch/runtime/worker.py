@@ -262,16 +262,17 @@ class Worker:
             self.shadow.zones_changed(camera_id)
 
     def _follow_leases(self) -> None:
-        step = self.keeper.step()
-        for cid in step.lost:
-            self._stop_camera(cid)
-        for cid in step.gained:
-            if any(r.config.id == cid for r in self.runs):
-                continue
-            try:
-                self._start_camera(self.settings.camera(cid))
-            except Exception:  # noqa: BLE001 - one camera that will not start must not stop the others
-                log.exception("%s: could not start camera %s", self.name, cid)
+        """The lease thread's changes, applied in order: lost cameras stopped, gained ones started."""
+        for step in self.keeper.changes():
+            for cid in step.lost:
+                self._stop_camera(cid)
+            for cid in step.gained:
+                if any(r.config.id == cid for r in self.runs) or self.keeper.token(cid) is None:
+                    continue
+                try:
+                    self._start_camera(self.settings.camera(cid))
+                except Exception:  # noqa: BLE001 - one camera that will not start must not stop the others
+                    log.exception("%s: could not start camera %s", self.name, cid)
 
     def _camera_run(self, cam: CameraConfig, now: float) -> CameraRun:
         """A camera as stored (its zones, and its events and problems still open), not started yet."""
@@ -424,6 +425,8 @@ class Worker:
         Up to `pipeline` batches are in the detector at once, each in its own thread: while one
         runs, the next is prepared and the one before finished, so the cores are not left idle
         while Python plans tiles or applies rules."""
+        if self.keeper is not None:
+            self.keeper.start()
         self._start_cameras()
         log.info("%s: serving %d cameras with %s", self.name, len(self.runs), self.detector.model_path)
         next_health = 0.0
@@ -440,7 +443,7 @@ class Worker:
                     if started is not None:
                         inflight.append(started)
                         prepared = True
-                if self.keeper is not None and self.keeper.due():
+                if self.keeper is not None:
                     self._follow_leases()
                 if now >= next_health:
                     self._collect_clips(now)
@@ -482,6 +485,7 @@ class Worker:
             self._report_health(time.time())
             self.recorder.flush()
             if self.keeper is not None:
+                self.keeper.stop()
                 self.keeper.release()
             if self.recorder.pending:
                 log.error("%s: %d writes could not be stored before exit", self.name, self.recorder.pending)
