@@ -44,7 +44,7 @@ class NewEvent:
     clip: str | None = None
     clip_state: str = ClipState.NONE
     clip_started_at: datetime | None = None
-    event_key: str | None = None  # camera/type/zone/object start: stored once, however often written
+    event_key: str | None = None  # camera/type/zone/object start/violation: stored once, however often written
 
 
 def create_event(session: Session, new: NewEvent) -> Event:

@@ -105,7 +105,7 @@ class Event(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     # the reviewer's own box and class (the detector's stay in bbox and class_name): labels to learn from
     review_label: Mapped[dict | None] = mapped_column(JSON)
-    # camera/type/zone/object start: the same violation stored twice (a write retried after its
+    # camera/type/zone/object start/violation: the same violation stored twice (a write retried after its
     # commit was lost, a camera taken over) is one event
     event_key: Mapped[str | None] = mapped_column(String(300))
     clip: Mapped[str | None] = mapped_column(Text)  # media path of the incident clip

@@ -56,6 +56,7 @@ def office(tmp_path_factory, camera_cache, shared):
     gt = json.loads(Path(str(curb) + ".gt.json").read_text())
     config = {
         "detector": {"model": str(shared / "models/yolov8n_coco.pt")},
+        "workers": {"leases": True},  # as on many machines: the console names the machine serving each camera
         "cameras": [
             {"id": "q1-le-loi", "name": CAMERA_NAME, "ward": "Bến Thành", "url": cam.url("curb"),
              "zones": [{"name": z["name"], "label": f"Vỉa hè trước số {10 + i}", "kind": "sidewalk",
@@ -252,6 +253,27 @@ def test_remembered_false_detections_are_listed_and_forgotten_on_the_camera_page
         page.click(f"{card} .cam-memory li button")
         page.wait_for_selector(f"{card} .cam-memory[hidden]", state="attached")
     assert office.get(f"/api/cameras/{target['camera_id']}/suppressions") == []
+
+
+def test_an_admin_sees_which_machine_serves_each_camera(office):
+    """Cameras are leased to worker machines and move between them: the admin's camera card says
+    which machine serves the camera now (operators are not told: it is not theirs to act on)."""
+    import socket
+
+    wait_for_events(office)
+    with chromium(*SIZES["laptop"]) as browser:
+        page = browser.page()
+        sign_in(page, office, "chief")
+        page.click(".tabs button[data-view=cameras]")
+        card = page.wait_for_selector(".camera-card[data-id='q1-le-loi'][data-state=online]")
+        page.wait_for_function("document.querySelector(\".camera-card[data-id='q1-le-loi'] .cam-sub\")"
+                               ".textContent.includes('xử lý tại máy')", timeout=20000)
+        assert f"xử lý tại máy {socket.gethostname()} #0" in card.inner_text()
+        page = browser.page()
+        sign_in(page, office, "binh")
+        page.click(".tabs button[data-view=cameras]")
+        card = page.wait_for_selector(".camera-card[data-id='q1-le-loi'][data-state=online]")
+        assert "xử lý tại máy" not in card.inner_text()
 
 
 def test_a_supervisor_corrects_the_objects_box_and_kind(office):

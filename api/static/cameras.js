@@ -189,6 +189,11 @@ export function renderCameras() {
       // analysis figures are for whoever sizes the machines, not for the people watching
       if (h.fps_processed != null) parts.push(t("camera.fps", { fps: h.fps_processed }));
       if (h.shed > 0.1) parts.push(t("camera.shed", { p: Math.round(h.shed * 100) }));
+      // which machine serves it (camera leases move cameras between machines), and with which model
+      const host = workerHost(h.worker);
+      if (host) parts.push(t("camera.worker", { host }));
+      const model = h.detector && h.detector.model;
+      if (model && model.version) parts.push(t("camera.model", { model: model.version }));
     }
     // a separate recording stream that is down: alerts still come, but their clips would not
     if (h.recording === "offline") parts.push(t("camera.recordingoffline"));
@@ -236,4 +241,10 @@ export function renderCameras() {
   sel.replaceChildren(new Option(t("filter.allcameras"), ""));
   for (const cam of cameras.list.values()) sel.append(new Option(cam.name, cam.id));
   sel.value = chosen;
+}
+
+// "worker-2 (host:pid:2:ab12cd)" -> "host #2", where cameras are leased; "" on one machine (nothing to tell)
+function workerHost(name) {
+  const m = /^worker-(\d+) \(([^:]+):/.exec(name || "");
+  return m ? `${m[2]} #${m[1]}` : "";
 }

@@ -254,7 +254,8 @@ class Recorder:
             clip=clip_path if clip_state == ClipState.RECORDING else None,
             clip_state=clip_state,
             clip_started_at=from_epoch(clip_start) if clip_state == ClipState.RECORDING else None,
-            event_key=f"{camera_id}/{v.type}/{v.zone}/{round(v.started_at * 1000)}",
+            # objects present since the same frame share a start: the rule's violation id tells them apart
+            event_key=f"{camera_id}/{v.type}/{v.zone}/{round(v.started_at * 1000)}/{v.id}",
         )
         key = (camera_id, v.zone, v.id)
         token = self._token(camera_id)
