@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +43,16 @@ def _sqlite_engine(url) -> Engine:
     return engine
 
 
+STARTUP_LOCK_KEY = 0x75726273  # "urbs"
+
+
+def serialise_startup(conn) -> None:
+    """On PostgreSQL, holds a transaction-level advisory lock: nodes that start at once migrate and
+    import the configuration's cameras one after the other, instead of racing to create the same rows."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": STARTUP_LOCK_KEY})
+
+
 class Database:
     def __init__(self, url: str):
         self.url = make_url(url)
@@ -68,6 +78,7 @@ class Database:
         from alembic import command
 
         with self.engine.begin() as conn:
+            serialise_startup(conn)  # machines starting together: one migrates, the others then find it done
             command.upgrade(self.alembic_config(conn), "head")
 
     def alembic_config(self, connection=None):
