@@ -64,7 +64,6 @@ RESTART_S = 10.0  # a killed machine comes back after this
 HEAL_S = 15.0  # a cut link comes back after this
 REJOIN_S = 120.0  # a machine back that holds no camera this long after is reported (and struck no more)
 SAMPLE_S = 0.5
-ENV = {"URBANWATCH_LOG_FORMAT": "json"}
 
 
 def _iou(a, b) -> float:
@@ -236,7 +235,8 @@ def run(args) -> int:
                     hosts.append(h)
                     obs.logs[i] = []
                     h.up()
-                    h.start(worker_argv(config), ENV)
+                    h.worker_env = h.env(url, REDIS_URL)  # the database and Redis across its link
+                    h.start(worker_argv(config), h.worker_env)
                     obs.started(h)
                 result = chaos(args, rng, db, hosts, obs, config, Event)
             finally:
@@ -251,7 +251,7 @@ def run(args) -> int:
 
 def bring_back(k: Strike, obs: Observer, config: Path, start: float) -> None:
     if k.action == "kill":
-        k.host.start(worker_argv(config), ENV)
+        k.host.start(worker_argv(config), k.host.worker_env)
         obs.started(k.host)
     else:
         k.host.heal()

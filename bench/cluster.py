@@ -41,9 +41,14 @@ def netns_available() -> str | None:
     return None
 
 
+DIRECT = (5432, 6379)  # PostgreSQL and Redis: reached across the link by the worker's own connections
+
+
 class Host:
-    """A network namespace with a veth link to this machine and relays for `ports` (the ports of
-    services on this machine's 127.0.0.1, reached at the same 127.0.0.1 ports inside)."""
+    """A network namespace with a veth link to this machine. PostgreSQL and Redis (`DIRECT` ports)
+    are reached at this machine's end of the link, by the worker's own TCP connections, so that a cut
+    link is to them what a partition is (no relay inside answers in their place); other `ports`
+    (the RTSP cameras) at the same 127.0.0.1 ports inside, relayed."""
 
     def __init__(self, index: int, ports: list[int], logdir: Path):
         tag = f"{random.randrange(36**4):04x}"
@@ -55,6 +60,7 @@ class Host:
         self.relays: list[subprocess.Popen] = []
         self.process: subprocess.Popen | None = None
         self.log_path: Path | None = None
+        self.worker_env: dict[str, str] = {}
 
     def up(self) -> None:
         _ip("netns", "add", self.ns)
@@ -65,9 +71,21 @@ class Host:
         _ip("addr", "add", f"{self.addr}/24", "dev", self.ns_if, ns=self.ns)
         _ip("link", "set", self.ns_if, "up", ns=self.ns)
         _ip("link", "set", "lo", "up", ns=self.ns)
-        outside = {p: free_port() for p in self.ports}
-        self._relay([f"{self.gw}:{outside[p]}=127.0.0.1:{p}" for p in self.ports], None)
-        self._relay([f"127.0.0.1:{p}={self.gw}:{outside[p]}" for p in self.ports], self.ns)
+        self.outside = {p: free_port() for p in self.ports}
+        self._relay([f"{self.gw}:{self.outside[p]}=127.0.0.1:{p}" for p in self.ports], None)
+        inside = [p for p in self.ports if p not in DIRECT]
+        if inside:
+            self._relay([f"127.0.0.1:{p}={self.gw}:{self.outside[p]}" for p in inside], self.ns)
+
+    def env(self, database_url: str, redis_url: str | None = None) -> dict[str, str]:
+        """The worker's database and Redis URLs as seen from inside: this machine's end of the link."""
+        def across(url: str, port: int) -> str:
+            return url.replace(f"127.0.0.1:{port}", f"{self.gw}:{self.outside[port]}")
+
+        env = {"URBANWATCH_DATABASE_URL": across(database_url, 5432), "URBANWATCH_LOG_FORMAT": "json"}
+        if redis_url:
+            env["URBANWATCH_REDIS_URL"] = across(redis_url, 6379)
+        return env
 
     def _relay(self, specs: list[str], ns: str | None) -> None:
         cmd = (["ip", "netns", "exec", ns] if ns else []) + [PYTHON, "-m", "bench.forward", *specs]

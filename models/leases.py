@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .schema import Camera, CameraLease, WorkerNode
@@ -83,40 +85,60 @@ def live_workers(session: Session, now: datetime, ttl_s: float) -> dict[str, flo
     return {w.id: w.capacity for w in rows}
 
 
+def ensure_rows(session: Session, cameras: list[str]) -> None:
+    """A lease row for each of `cameras` that exists (made once; machines starting together may
+    race to make them: the loser's insert is ignored)."""
+    have = set(session.scalars(select(CameraLease.camera_id).where(CameraLease.camera_id.in_(cameras))))
+    missing = [c for c in cameras if c not in have]
+    if not missing:
+        return
+    known = list(session.scalars(select(Camera.id).where(Camera.id.in_(missing))))
+    if not known:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(CameraLease).values([{"camera_id": c, "worker_id": None, "token": 0} for c in known])
+                    .on_conflict_do_nothing(index_elements=["camera_id"]))
+
+
 def balance(session: Session, worker_id: str, cameras: list[str], held: dict[str, int], now: datetime,
             lease_s: float, host: str = "", pid: int = 0, capacity: float = 1.0) -> Held:
     """One step for `worker_id`, which believes it holds `held` (camera -> token), among `cameras`
-    (those it can serve). Returns what it holds afterwards; commit with the caller's transaction."""
+    (those it can serve; their lease rows made by `ensure_rows`). Returns what it holds afterwards;
+    commit with the caller's transaction. A handful of statements, whatever the number of cameras:
+    one read of its own leases, one renewal, and reads of free ones only when below its share."""
     heartbeat(session, worker_id, host, pid, capacity, now)
-    for cid in cameras:  # a lease row per camera, made once
-        if session.get(CameraLease, cid) is None and session.get(Camera, cid) is not None:
-            session.add(CameraLease(camera_id=cid, worker_id=None, token=0))
-    session.flush()
     workers = live_workers(session, now, lease_s)
     share = fair_share(len(cameras), workers).get(worker_id, 0)
     out = Held(share=share, workers=len(workers))
     until = now + timedelta(seconds=lease_s)
-    mine = list(session.scalars(_locking(session, select(CameraLease).where(CameraLease.worker_id == worker_id))))
-    for lease in mine:
-        if lease.camera_id in cameras and held.get(lease.camera_id, lease.token) == lease.token:
-            lease.expires_at = until
-            out.tokens[lease.camera_id] = lease.token
-        else:  # a camera it no longer serves, or a lease it was not following: free it
-            lease.worker_id, lease.expires_at = None, now
-    out.lost = [c for c in held if c not in out.tokens]
-    # beyond its share: give up the ones it likes least (another worker takes them next step)
-    if len(out.tokens) > share:
-        for cid in sorted(out.tokens, key=lambda c: _order(worker_id, c))[share:]:
-            session.execute(update(CameraLease).where(CameraLease.camera_id == cid,
-                                                      CameraLease.worker_id == worker_id)
-                            .values(worker_id=None, expires_at=now))
-            del out.tokens[cid]
-            out.lost.append(cid)
-    elif len(out.tokens) < share:
+    serving = set(cameras)
+    # locked in camera order, as a worker's health write locks them: no deadlock between the two
+    mine = list(session.execute(_locking(session, select(CameraLease.camera_id, CameraLease.token)
+                                         .where(CameraLease.worker_id == worker_id)
+                                         .order_by(CameraLease.camera_id))))
+    # kept: what it believed it held, with the same token (a lease it was not following is freed)
+    keep = {c: t for c, t in mine if c in serving and held.get(c, t) == t}
+    drop = [c for c, _ in mine if c not in keep]
+    out.lost = [c for c in held if c not in keep]
+    if len(keep) > share:  # beyond its share: give up the ones it likes least
+        for c in sorted(keep, key=lambda c: _order(worker_id, c))[share:]:
+            del keep[c]
+            drop.append(c)
+            out.lost.append(c)
+    if drop:
+        session.execute(update(CameraLease).where(CameraLease.camera_id.in_(drop),
+                                                  CameraLease.worker_id == worker_id)
+                        .values(worker_id=None, expires_at=now))
+    if keep:
+        session.execute(update(CameraLease).where(CameraLease.camera_id.in_(list(keep)),
+                                                  CameraLease.worker_id == worker_id).values(expires_at=until))
+    out.tokens = dict(keep)
+    if len(keep) < share:
         free = list(session.scalars(_locking(session, select(CameraLease).where(
             CameraLease.camera_id.in_(cameras),
             or_(CameraLease.worker_id.is_(None), CameraLease.expires_at < now)), skip_locked=True)))
-        for lease in sorted(free, key=lambda x: _order(worker_id, x.camera_id))[:share - len(out.tokens)]:
+        for lease in sorted(free, key=lambda x: _order(worker_id, x.camera_id))[:share - len(keep)]:
             lease.worker_id, lease.token = worker_id, lease.token + 1
             lease.expires_at, lease.acquired_at = until, now
             out.tokens[lease.camera_id] = lease.token
@@ -158,5 +180,6 @@ def clean_workers(session: Session, now: datetime, keep_s: float = 3600.0) -> No
         session.delete(w)
 
 
-__all__ = ["Held", "LeaseLost", "balance", "check", "clean_workers", "fair_share", "heartbeat", "holders",
+__all__ = ["Held", "LeaseLost", "balance", "check", "clean_workers", "ensure_rows", "fair_share", "heartbeat",
+           "holders",
            "live_workers", "release_all", "utcnow"]

@@ -40,6 +40,7 @@ QUEUE_ZONES = [  # the clip's ground-truth zones: its two parked cars stand in t
 ]
 EVENT_CAMERAS = ("queue1", "queue2")
 FAILOVER_S = 15.0
+REDIS = "redis://127.0.0.1:6379/0"
 
 
 def _iou(a, b) -> float:
@@ -50,8 +51,8 @@ def _iou(a, b) -> float:
 
 
 class Cluster:
-    def __init__(self, db: Database, hosts: list[Host], config: Path):
-        self.db, self.hosts, self.config = db, hosts, config
+    def __init__(self, db: Database, hosts: list[Host], config: Path, url: str):
+        self.db, self.hosts, self.config, self.url = db, hosts, config, url
 
     def holders(self) -> dict[str, str | None]:
         """camera -> worker id, for cameras whose lease has not expired."""
@@ -103,7 +104,7 @@ def cluster(tmp_path_factory, shared):
             cameras = [{"id": name, "name": name, "ward": "Bến Thành", "url": cams.url(name), "tampering": False,
                         "detect": {"fps": 1}, "zones": QUEUE_ZONES if name in EVENT_CAMERAS else []}
                        for name in clips]
-            config = write_config(root / "config.yaml", root / "data", url, "redis://127.0.0.1:6379/0",
+            config = write_config(root / "config.yaml", root / "data", url, REDIS,
                                   shared_path("models/yolov8n_int8.onnx"), cameras)
             settings = load_config(config)
             prepare_database(settings).dispose()  # migrated and the cameras in, before the workers race to it
@@ -112,8 +113,8 @@ def cluster(tmp_path_factory, shared):
                 h = Host(i, [5432, 6379, cams.port], root)
                 hosts.append(h)
                 h.up()
-                h.start(worker_argv(config), {"URBANWATCH_LOG_FORMAT": "json"})
-            c = Cluster(db, hosts, config)
+                h.start(worker_argv(config), h.env(url, REDIS))
+            c = Cluster(db, hosts, config, url)
             yield c
         finally:
             for h in hosts:
@@ -201,7 +202,7 @@ def test_a_killed_machine_s_cameras_resume_elsewhere_within_15_s(cluster):
     still_open = {e.id for e in events if e.ended_at is None}
     assert open_before <= still_open  # taken over, not ended and not raised again
     assert _duplicates(events) == []
-    host.start(worker_argv(c.config), {"URBANWATCH_LOG_FORMAT": "json"})  # the machine comes back
+    host.start(worker_argv(c.config), host.env(c.url, REDIS))  # the machine comes back
     c.wait("the restarted machine taking a share", lambda: len(_workers(c)) == 3 and _all_served(c, killed), 120)
 
 

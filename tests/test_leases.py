@@ -31,7 +31,7 @@ def cameras(db: Database) -> Database:
 
 
 def _keeper(db: Database, name: str, capacity: float = 1.0, lease_s: float = 3.0, **kw) -> LeaseKeeper:
-    return LeaseKeeper(db, name, CAMERAS, capacity, lease_s=lease_s, step_s=0.0, safety_s=1.0, **kw)
+    return LeaseKeeper(db, name, CAMERAS, capacity, lease_s=lease_s, step_s=0.0, safety_s=lease_s / 3, **kw)
 
 
 def _settle(keepers: list[LeaseKeeper], rounds: int = 4) -> None:
@@ -135,11 +135,11 @@ def test_a_takeover_waits_for_a_write_in_flight(cameras, db_url):
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks: PostgreSQL (SQLite serialises all writers anyway)")
     db = cameras
-    a = _keeper(db, "a", lease_s=1.0)
+    a = _keeper(db, "a", lease_s=1.5)
     _settle([a], 2)
     cid, token = next(iter(a.tokens.items()))
-    time.sleep(1.2)  # a's leases have expired: b may take them
-    b = LeaseKeeper(db, "b", CAMERAS, 1.0, lease_s=1.0, step_s=0.0)  # a is not alive to it: all 12 are its share
+    time.sleep(1.8)  # a's leases have expired: b may take them
+    b = LeaseKeeper(db, "b", CAMERAS, 1.0, lease_s=1.0, step_s=0.0, safety_s=0.3)  # a is not alive to it
     in_write, release = threading.Event(), threading.Event()
 
     def slow_write():

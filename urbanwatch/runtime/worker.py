@@ -262,8 +262,11 @@ class Worker:
             self.shadow.zones_changed(camera_id)
 
     def _follow_leases(self) -> None:
-        """The lease thread's changes, applied in order: lost cameras stopped, gained ones started."""
-        for step in self.keeper.changes():
+        """The lease thread's changes, applied in order: lost cameras stopped, gained ones started;
+        and leases that were not renewed in time (the lease thread waiting on a slow or cut-off
+        database) given up here at once."""
+        expired = self.keeper.expire_locally()
+        for step in [*self.keeper.changes(), expired]:
             for cid in step.lost:
                 self._stop_camera(cid)
             for cid in step.gained:
@@ -588,7 +591,8 @@ class Worker:
                                "shadow": self.shadow.choice.to_dict() if self.shadow else None}}
         try:
             with self.db.write() as s:
-                for h in healths:
+                # in camera order: lease rows are locked in that order here and by the lease step
+                for h in sorted(healths, key=lambda h: h.camera_id):
                     if self.keeper is not None:
                         self.keeper.check(s, h.camera_id, self.keeper.token(h.camera_id))
                     update_health(s, h.camera_id, {**h.to_dict(), **writes, "worker": self.name},
