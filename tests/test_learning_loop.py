@@ -261,3 +261,33 @@ def test_evidence_names_the_model_that_raised_the_event(tmp_path, db):
         meta = metadata(s, e, now, MediaStore(tmp_path / "media"))
     assert meta["detector"]["model_version"] == "v2" and meta["detector"]["model_sha256"] == "a" * 64
     assert json.dumps(meta)  # serialisable as written
+
+
+def test_pseudo_labels_name_the_other_cars_and_leave_backgrounds_empty(tmp_path, pt_model, dataset):
+    """Reviewers label the incident's object only; the running model's confident street boxes label
+    the other cars, so they are not taught as background. Validation and dismissed pictures stay as
+    the reviewers left them."""
+    from urbanwatch.learning.train import with_pseudo_labels
+
+    empty = next((dataset / "images" / "train").glob("*.jpg"))
+    (dataset / "labels" / "train" / f"{empty.stem}.txt").write_text("")  # a picture dismissed as false
+    data, added = with_pseudo_labels(dataset, pt_model, tmp_path / "work")
+    assert data.is_file() and added > 0
+    out = tmp_path / "work" / "labels"
+    assert (out / "train" / f"{empty.stem}.txt").read_text() == ""
+    for label in (dataset / "labels" / "val").glob("*.txt"):
+        assert (out / "val" / label.name).read_text() == label.read_text()
+    frame = _frames(limit=1)[0]
+    h, w = frame.shape[:2]
+    for label in (out / "train").glob("*.txt"):
+        if label.stem == empty.stem:
+            continue
+        reviewed = (dataset / "labels" / "train" / label.name).read_text().splitlines()
+        lines = label.read_text().splitlines()
+        assert lines[:len(reviewed)] == reviewed  # the reviewers' boxes first, unchanged
+        for line in lines[len(reviewed):]:
+            c, cx, cy, bw, bh = line.split()
+            cx, cy, bw, bh = float(cx), float(cy), float(bw), float(bh)
+            box = [(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h]
+            assert all(_iou(box, car) <= 0.3 for car in CURB_CARS)  # never a second box on a reviewed car
+            assert CLASSES[int(c)] in ("car", "motorcycle", "bicycle", "bus", "truck", "person")

@@ -259,6 +259,9 @@ def train(
     batch: Annotated[int, typer.Option(min=1, help="Pictures per step.")] = 8,
     run: Annotated[Path, typer.Option(help="Folder for the run (weights after every epoch).")] = Path("runs/train"),
     resume: Annotated[bool, typer.Option("--resume", help="Go on with an interrupted run in --run.")] = False,
+    pseudo_labels: Annotated[bool, typer.Option("--pseudo-labels/--reviews-only", help="Label the other cars, "
+                             "motorbikes and people in reviewed pictures with the running model's confident boxes "
+                             "(otherwise they are taught as background).")] = True,
     gt: GtOption = None,
     fps: Annotated[float, typer.Option(help="Analysed frames per second for the clips.")] = 2.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Clips in this many processes.")] = 1,
@@ -304,7 +307,8 @@ def train(
 
         try:
             result = run_training(dataset, start, run, epochs=epochs, imgsz=imgsz, device=device, batch=batch,
-                                  resume=resume, on_epoch=epoch_done)
+                                  resume=resume, on_epoch=epoch_done,
+                                  labeller=Path(running.path) if pseudo_labels else None)
         except TrainError as exc:
             fail(str(exc))
     console.print(f"trained {result.epochs} epochs in {result.seconds:.0f} s → {result.weights}")
@@ -322,7 +326,7 @@ def train(
     trained_from = {"dataset": str(dataset.resolve()), "dataset_card": card, "base": start.name if start else None,
                     "base_model": running.version or running.name, "epochs": result.epochs, "imgsz": imgsz,
                     "device": device, "seconds": result.seconds, "run_dir": str(result.run_dir),
-                    "weights": weights, "ultralytics_metrics": result.metrics}
+                    "weights": weights, "pseudo_boxes": result.pseudo_boxes, "ultralytics_metrics": result.metrics}
     try:
         m = add_model(db, settings, file, f"{dataset.name}-e{result.epochs}", trained_from)
     except (ModelFileError, RegistryError) as exc:

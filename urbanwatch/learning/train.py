@@ -25,6 +25,14 @@ WARM_START: dict[str, tuple[str, ...]] = {
 }
 
 
+# Street classes every picture is full of. A reviewer labels the incident's object only; the other
+# cars and people in the picture, unlabelled, would be taught as background ("not a car"), and the
+# candidate would unlearn them. The running model's confident boxes of these classes label them.
+PSEUDO_CLASSES = ("car", "motorcycle", "bicycle", "bus", "truck", "person")
+PSEUDO_CONFIDENCE = 0.5
+PSEUDO_KEEP_CLEAR = 0.3  # IoU with a reviewer's box above which the reviewer's box stands alone
+
+
 class TrainError(ValueError):
     pass
 
@@ -36,6 +44,7 @@ class TrainResult:
     epochs: int
     seconds: float
     metrics: dict  # Ultralytics' last validation figures (mAP50, ...), where it validated
+    pseudo_boxes: int = 0  # boxes the running model added to the reviewers' pictures
 
 
 def dataset_names(dataset: Path) -> list[str]:
@@ -90,10 +99,66 @@ def warm_started(base: Path, names: list[str], out: Path) -> Path:
     return out
 
 
+def _iou(a, b) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter + 1e-9)
+
+
+def with_pseudo_labels(dataset: Path, labeller: Path, out: Path, imgsz: int = 640) -> tuple[Path, int]:
+    """A copy of `dataset` under `out` (pictures linked, not copied) whose positive pictures also
+    carry the labeller's confident boxes of PSEUDO_CLASSES that no reviewer's box covers. Pictures
+    dismissed as false detections stay empty: what was dismissed there must stay "nothing".
+    Returns (its data.yaml, boxes added)."""
+    import os
+
+    import cv2
+
+    from vision.detector import YoloDetector
+
+    names = dataset_names(dataset)
+    detector = YoloDetector(str(labeller), imgsz, PSEUDO_CONFIDENCE, classes=[],
+                            optional_classes=PSEUDO_CLASSES, learned_classes=PSEUDO_CLASSES)
+    added = 0
+    for split in ("train", "val"):
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        for picture in sorted((dataset / "images" / split).glob("*.jpg")):
+            target = out / "images" / split / picture.name
+            if not target.exists():
+                os.link(picture, target) if picture.stat().st_dev == out.stat().st_dev else \
+                    target.write_bytes(picture.read_bytes())
+            label = dataset / "labels" / split / f"{picture.stem}.txt"
+            lines = [x for x in (label.read_text().splitlines() if label.is_file() else []) if x.strip()]
+            if lines and split == "train":  # validation stays the reviewers' own
+                image = cv2.imread(str(picture))
+                h, w = image.shape[:2]
+                given = []
+                for x in lines:
+                    _, cx, cy, bw, bh = map(float, x.split())
+                    given.append(((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h))
+                d = detector.detect([image])[0]
+                for box, cls in zip(d.xyxy, d.class_name, strict=True):
+                    if cls not in names or any(_iou(box, g) > PSEUDO_KEEP_CLEAR for g in given):
+                        continue
+                    x1, y1, x2, y2 = (float(v) for v in box)
+                    lines.append(f"{names.index(cls)} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} "
+                                 f"{(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}")
+                    added += 1
+            (out / "labels" / split / f"{picture.stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    listed = "\n".join(f"  {i}: {c}" for i, c in enumerate(names))
+    data = out / "data.yaml"
+    data.write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{listed}\n")
+    return data, added
+
+
 def train(dataset: Path, base: Path, run_dir: Path, *, epochs: int, imgsz: int, device: str = "cpu",
           batch: int = 8, resume: bool = False, on_epoch: Callable[[int, int, dict], None] | None = None,
-          seed: int = 0) -> TrainResult:
-    """Trains into `run_dir` (weights/last.pt after every epoch: `resume` goes on from there)."""
+          seed: int = 0, labeller: Path | None = None) -> TrainResult:
+    """Trains into `run_dir` (weights/last.pt after every epoch: `resume` goes on from there).
+    `labeller`: the running model, whose confident street boxes label what reviewers did not (see
+    PSEUDO_CLASSES); None trains on the reviewers' labels alone."""
     import time
 
     from vision.detector import keep_ultralytics_offline
@@ -117,7 +182,11 @@ def train(dataset: Path, base: Path, run_dir: Path, *, epochs: int, imgsz: int, 
 
     yolo.add_callback("on_fit_epoch_end", epoch_end)
     started = time.monotonic()
-    args = dict(data=str((dataset / "data.yaml").resolve()), epochs=epochs, imgsz=imgsz, device=device,
+    data, pseudo = dataset / "data.yaml", 0
+    if labeller is not None and not resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        data, pseudo = with_pseudo_labels(dataset, labeller, run_dir / "data", imgsz)
+    args = dict(data=str(data.resolve()), epochs=epochs, imgsz=imgsz, device=device,
                 batch=batch, workers=0, plots=False, amp=False, verbose=False, seed=seed, deterministic=True,
                 project=str(run_dir.parent.resolve()), name=run_dir.name, exist_ok=True)
     if resume:
@@ -128,4 +197,4 @@ def train(dataset: Path, base: Path, run_dir: Path, *, epochs: int, imgsz: int, 
     best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
     metrics = {k: round(float(v), 4) for k, v in (trainer.metrics or {}).items() if isinstance(v, int | float)}
     return TrainResult(best, Path(trainer.save_dir), int(trainer.epochs), round(time.monotonic() - started, 1),
-                       metrics)
+                       metrics, pseudo)
