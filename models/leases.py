@@ -28,6 +28,10 @@ from .types import utcnow
 class LeaseLost(Exception):
     """The camera is no longer this worker's: the write is refused (it is not retried)."""
 
+    def __init__(self, message: str, camera_id: str | None = None):
+        super().__init__(message)
+        self.camera_id = camera_id
+
 
 @dataclass
 class Held:
@@ -166,7 +170,7 @@ def check(session: Session, camera_id: str, worker_id: str, token: int) -> None:
     if lease is None or lease.worker_id != worker_id or lease.token != token:
         holder = lease.worker_id if lease is not None else None
         raise LeaseLost(f"camera {camera_id} is held by {holder or 'nobody'} now (token "
-                        f"{lease.token if lease else '-'}, this write had {token})")
+                        f"{lease.token if lease else '-'}, this write had {token})", camera_id)
 
 
 def holders(session: Session) -> dict[str, tuple[str | None, int, datetime | None]]:

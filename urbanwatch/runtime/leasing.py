@@ -166,7 +166,7 @@ class LeaseKeeper:
     def check(self, session: Session, camera_id: str, token: int | None) -> None:
         """In the write's transaction: this worker still holds the camera, with `token`."""
         if token is None:
-            raise LeaseLost(f"camera {camera_id} is not this worker's")
+            raise LeaseLost(f"camera {camera_id} is not this worker's", camera_id)
         check(session, camera_id, self.worker, token)
 
     def release(self) -> None:

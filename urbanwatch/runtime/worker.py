@@ -26,6 +26,7 @@ from models import Database
 from models.areas import address
 from models.cameras import active_zones, update_health, zones_version
 from models.events import active_events, announce_update, end_event, recording_events
+from models.leases import LeaseLost
 from models.media import MediaStore
 from models.problems import accepted_among, open_problems
 from models.suppressions import live_for, record_hits
@@ -589,16 +590,25 @@ class Worker:
         writes = {**self.recorder.write_stats().to_dict(),
                   "detector": {**self.detector_stats.to_dict(), "model": self.model.to_dict(),
                                "shadow": self.shadow.choice.to_dict() if self.shadow else None}}
-        try:
-            with self.db.write() as s:
-                # in camera order: lease rows are locked in that order here and by the lease step
-                for h in sorted(healths, key=lambda h: h.camera_id):
-                    if self.keeper is not None:
-                        self.keeper.check(s, h.camera_id, self.keeper.token(h.camera_id))
-                    update_health(s, h.camera_id, {**h.to_dict(), **writes, "worker": self.name},
-                                  from_epoch(now))
-        except Exception as exc:
-            log.warning("%s: could not store camera health: %s", self.name, exc)
+        if self.keeper is not None:  # cameras it is giving up: their health is the next holder's to write
+            healths = [h for h in healths if self.keeper.token(h.camera_id) is not None]
+        for attempt in range(2):
+            try:
+                with self.db.write() as s:
+                    # in camera order: lease rows are locked in that order here and by the lease step
+                    for h in sorted(healths, key=lambda h: h.camera_id):
+                        if self.keeper is not None:
+                            self.keeper.check(s, h.camera_id, self.keeper.token(h.camera_id))
+                        update_health(s, h.camera_id, {**h.to_dict(), **writes, "worker": self.name},
+                                      from_epoch(now))
+                return
+            except LeaseLost as exc:  # one camera taken over meanwhile: the others' health still goes in
+                healths = [h for h in healths if h.camera_id != exc.camera_id]
+                if attempt:
+                    log.info("%s: camera health not stored: %s", self.name, exc)
+            except Exception as exc:
+                log.warning("%s: could not store camera health: %s", self.name, exc)
+                return
 
 
 def worker_main(index: int, camera_ids: list[str], settings_data: dict, stop: Connection,
