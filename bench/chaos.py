@@ -31,22 +31,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import tempfile
 import time
-import uuid
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from .cluster import Host, log_lines, netns_available, worker_argv, write_config
+from .cluster import Host, duplicates, fresh_database, log_lines, netns_available, worker_argv, write_config
 from .rtsp import SHARED, CameraServer
 
-PG_ADMIN_URL = os.environ.get("URBANWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = "redis://127.0.0.1:6379/0"
 QUEUE = "data/clips/street/saigon_red_light_queue.mp4"
 QUIET = "data/clips/negatives/highway_shoulder.avi"
@@ -64,40 +60,6 @@ RESTART_S = 10.0  # a killed machine comes back after this
 HEAL_S = 15.0  # a cut link comes back after this
 REJOIN_S = 120.0  # a machine back that holds no camera this long after is reported (and struck no more)
 SAMPLE_S = 0.5
-
-
-def _iou(a, b) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
-def duplicates(events) -> list[tuple[int, int]]:
-    """Two incidents for one object: same camera and zone, boxes overlapping, both open at once
-    (`_duplicates` of tests/test_failover.py)."""
-    dup = []
-    for i, a in enumerate(events):
-        for b in events[i + 1:]:
-            if (a.camera_id, a.zone_name) != (b.camera_id, b.zone_name) or _iou(a.bbox, b.bbox) < 0.5:
-                continue
-            if a.ended_at is None or a.ended_at > b.raised_at:
-                dup.append((a.id, b.id))
-    return dup
-
-
-@contextmanager
-def fresh_database(prefix: str):
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Observer:

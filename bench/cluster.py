@@ -16,9 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from sqlalchemy import create_engine, text
 
 from .rtsp import ROOT, free_port
 
@@ -160,3 +163,40 @@ def log_lines(text: str) -> list[dict]:
         except ValueError:
             continue
     return out
+
+
+PG_ADMIN_URL = os.environ.get("URBANWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_database(prefix: str, admin_url: str = PG_ADMIN_URL):
+    """A new, empty PostgreSQL database (its URL), dropped afterwards even with clients still on it."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def iou(a, b) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def duplicates(events) -> list[tuple[int, int]]:
+    """Two incidents for one object: same camera and zone, boxes overlapping, both open at once."""
+    dup = []
+    for i, a in enumerate(events):
+        for b in events[i + 1:]:
+            if (a.camera_id, a.zone_name) != (b.camera_id, b.zone_name) or iou(a.bbox, b.bbox) < 0.5:
+                continue
+            if a.ended_at is None or a.ended_at > b.raised_at:
+                dup.append((a.id, b.id))
+    return dup

@@ -11,13 +11,13 @@ import os
 import shutil
 import socket
 import subprocess
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.cluster import fresh_database
 from models import Database
 from models.schema import Base
 
@@ -79,15 +79,9 @@ def empty_pg_database(prefix: str):
             c.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
         need(False, f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    admin.dispose()
+    with fresh_database(prefix, PG_ADMIN_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.cluster import Host, netns_available, worker_argv, write_config
+from bench.cluster import Host, duplicates, netns_available, worker_argv, write_config
 from models import Database
 from models.leases import holders
 from models.schema import Camera, Event
@@ -41,13 +41,6 @@ QUEUE_ZONES = [  # the clip's ground-truth zones: its two parked cars stand in t
 EVENT_CAMERAS = ("queue1", "queue2")
 FAILOVER_S = 15.0
 REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _iou(a, b) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 class Cluster:
@@ -162,18 +155,6 @@ def _record(name: str, figures: dict) -> None:
     out.write_text(json.dumps({**data, name: figures}, indent=2))
 
 
-def _duplicates(events: list[Event]) -> list[tuple[int, int]]:
-    """Two incidents for one object: same camera and zone, boxes overlapping, both open at once."""
-    dup = []
-    for i, a in enumerate(events):
-        for b in events[i + 1:]:
-            if (a.camera_id, a.zone_name) != (b.camera_id, b.zone_name) or _iou(a.bbox, b.bbox) < 0.5:
-                continue
-            if a.ended_at is None or a.ended_at > b.raised_at:
-                dup.append((a.id, b.id))
-    return dup
-
-
 def test_a_killed_machine_s_cameras_resume_elsewhere_within_15_s(cluster):
     c = cluster
     held = c.holders()
@@ -201,12 +182,12 @@ def test_a_killed_machine_s_cameras_resume_elsewhere_within_15_s(cluster):
     events = c.events()
     still_open = {e.id for e in events if e.ended_at is None}
     assert open_before <= still_open  # taken over, not ended and not raised again
-    assert _duplicates(events) == []
+    assert duplicates(events) == []
     host.start(worker_argv(c.config), host.env(c.url, REDIS))  # the machine comes back
     c.wait("the restarted machine taking a share", lambda: len(_workers(c)) == 3 and _all_served(c, killed), 120)
 
 
-def test_a_cut_off_machine_stops_in_time_and_rejoins_without_duplicates(cluster):
+def test_a_cut_off_machine_stops_in_time_and_rejoins_withoutduplicates(cluster):
     c = cluster
     held = c.holders()
     victim = held["queue2"]
@@ -243,4 +224,4 @@ def test_a_cut_off_machine_stops_in_time_and_rejoins_without_duplicates(cluster)
     for cam in lost:
         who, at = c.health()[cam]
         assert c.holders()[cam] in who
-    assert _duplicates(c.events()) == []
+    assert duplicates(c.events()) == []
