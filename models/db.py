@@ -14,8 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A database out of reach (a cut link, not a refused connection) is noticed in seconds, not after
 # the kernel's 15 minutes of retransmissions: a worker must renew its camera leases or stop in time.
+# A machine cut off in the middle of a transaction leaves its row locks on the server until the
+# server notices (hours, with its default keepalives): the server ends such a session of ours after
+# 10 s idle in its transaction, and our writes wait at most 5 s for a lock (then they are retried),
+# so the machine that takes its cameras over is not held up behind it.
 PG_LINK = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-           "keepalives_count": 2, "tcp_user_timeout": 4000}
+           "keepalives_count": 2, "tcp_user_timeout": 4000,
+           "options": "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=5000"}
 
 
 def _sqlite_engine(url) -> Engine:
@@ -50,6 +55,7 @@ def serialise_startup(conn) -> None:
     """On PostgreSQL, holds a transaction-level advisory lock: nodes that start at once migrate and
     import the configuration's cameras one after the other, instead of racing to create the same rows."""
     if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL lock_timeout = 0"))  # another node's migration may take a while
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": STARTUP_LOCK_KEY})
 
 

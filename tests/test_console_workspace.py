@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -258,8 +259,6 @@ def test_remembered_false_detections_are_listed_and_forgotten_on_the_camera_page
 def test_an_admin_sees_which_machine_serves_each_camera(office):
     """Cameras are leased to worker machines and move between them: the admin's camera card says
     which machine serves the camera now (operators are not told: it is not theirs to act on)."""
-    import socket
-
     wait_for_events(office)
     with chromium(*SIZES["laptop"]) as browser:
         page = browser.page()
@@ -332,7 +331,8 @@ def test_vietnamese_screens_have_no_english_or_raw_ids(office):
         vi_texts = page.evaluate("async () => Object.values((await import('/static/i18n.js')).MESSAGES.vi).join(' ')")
         places = page.evaluate("async () => (await (await fetch('/api/areas')).json()).items.map((a) => a.label)")
         names = " ".join([*places, CAMERA_NAME, SECOND_CAMERA, DEAD_CAMERA, "Phường Bến Thành", "Thành phố Hồ Chí Minh",
-                          *[full for _, full in PEOPLE.values()], *PEOPLE, "watcher"])  # logins on the accounts page
+                          *[full for _, full in PEOPLE.values()], *PEOPLE, "watcher",  # logins on the accounts page
+                          socket.gethostname()])  # the machine serving each camera, on the admin's camera cards
         allowed = ALLOWED | latin_words(vi_texts) | latin_words(names)
         found: dict[str, set[str]] = {}
         page.click(f"li.alert[data-id='{target['id']}'] .camera-name")

@@ -86,7 +86,7 @@ def test_a_dead_workers_cameras_move_within_the_lease_time(cameras):
 
 def test_a_worker_cut_off_from_the_database_stops_its_cameras_before_they_expire(cameras, db_url):
     db = cameras
-    a = _keeper(db, "a", lease_s=3.0)
+    a = _keeper(db, "a", lease_s=4.0)
     _settle([a], 2)
     assert len(a.tokens) == 12
     away = Database("postgresql+psycopg://urbanwatch@127.0.0.1:1/nowhere?connect_timeout=1")
