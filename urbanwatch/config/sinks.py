@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section, require_unique
-from .storage import REDIS_SCHEMES
+from .storage import checked_redis_url
 
 TOPIC = re.compile(r"^[A-Za-z0-9_./-]{1,100}$")  # no MQTT wildcards (+ #) in a prefix
 
@@ -84,9 +83,7 @@ class RedisStreamSink(Section):
     @field_validator("redis_url")
     @classmethod
     def _redis(cls, v: str | None) -> str | None:
-        if v is not None and (urlsplit(v).scheme not in REDIS_SCHEMES or not (urlsplit(v).netloc or urlsplit(v).path)):
-            raise ValueError("must be a redis://host:6379/0 (or rediss://, unix://) URL")
-        return v
+        return checked_redis_url(v)
 
     @property
     def sink_name(self) -> str:

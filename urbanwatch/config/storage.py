@@ -11,6 +11,13 @@ DATABASES = ("sqlite", "postgresql")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
+def checked_redis_url(v: str | None) -> str | None:
+    """A Redis URL (redis://, rediss://, unix://) or None; anything else refused."""
+    if v is not None and (urlsplit(v).scheme not in REDIS_SCHEMES or not (urlsplit(v).netloc or urlsplit(v).path)):
+        raise ValueError("must be a redis://host:6379/0 (or rediss://, unix://) URL")
+    return v
+
+
 class StorageConfig(Section):
     data_dir: Path = Field(
         Path("data"),
@@ -59,9 +66,7 @@ class StorageConfig(Section):
     @field_validator("redis_url")
     @classmethod
     def _redis(cls, v: str | None) -> str | None:
-        if v is not None and (urlsplit(v).scheme not in REDIS_SCHEMES or not (urlsplit(v).netloc or urlsplit(v).path)):
-            raise ValueError("must be a redis://host:6379/0 (or rediss://, unix://) URL")
-        return v
+        return checked_redis_url(v)
 
     @property
     def resolved_database_url(self) -> str:
